@@ -1,0 +1,77 @@
+"""mojacheck: regression and upgrade testing for Mojaloop hubs, as parameterized notebooks.
+
+What notebooks may import. Everything else is internal and may change.
+"""
+
+from __future__ import annotations
+
+from .admin import FSPIOP_ENDPOINTS, Admin, wait_until
+from .admin import endpoint_values as admin_endpoint_values
+from .checks import Check, Scenario
+from .environment import check_all as check_services
+from .environment import show_params
+from .errors import (
+    CallbackTimeout,
+    HubUnreachable,
+    MojacheckError,
+    ParamsError,
+    ServiceError,
+    UnexpectedResponse,
+)
+from .evidence import glue
+from .fspiop import new_id
+from .golden import Payment, check_lookup, check_positions, check_quote, check_transfer, pay
+from .p2p import (
+    Party,
+    Quote,
+    Transfer,
+    get_transfer,
+    lookup,
+    participant_of,
+    quote,
+    register_party,
+    send_transfer,
+    transfer,
+)
+from .parties import standard_parties
+from .session import Session, connect
+from .simclient import Callback
+
+__all__ = [
+    "FSPIOP_ENDPOINTS",
+    "Admin",
+    "Callback",
+    "CallbackTimeout",
+    "Check",
+    "HubUnreachable",
+    "MojacheckError",
+    "ParamsError",
+    "Party",
+    "Payment",
+    "Quote",
+    "Scenario",
+    "ServiceError",
+    "Session",
+    "Transfer",
+    "UnexpectedResponse",
+    "admin_endpoint_values",
+    "check_lookup",
+    "check_positions",
+    "check_quote",
+    "check_services",
+    "check_transfer",
+    "connect",
+    "get_transfer",
+    "glue",
+    "lookup",
+    "new_id",
+    "participant_of",
+    "pay",
+    "quote",
+    "register_party",
+    "send_transfer",
+    "show_params",
+    "standard_parties",
+    "transfer",
+    "wait_until",
+]

@@ -1,0 +1,93 @@
+"""Named checks and scenarios: the events every report (notebook display, summary.json, JUnit) consumes.
+
+A check records what was expected, what was seen and whether they agree; it never raises, so one wrong value
+does not hide the checks after it. A scenario groups checks with the exchanges (requests, responses,
+callbacks) that produced them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+
+def _text(value: Any) -> str:
+    """Render a value for a check table: Decimals keep their digits, None reads as 'none'."""
+    if value is None:
+        return "none"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(_text(v) for v in value)
+    return str(value)
+
+
+@dataclass
+class Check:
+    name: str
+    expected: str
+    actual: str
+    passed: bool
+    error_code: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "expected": self.expected, "actual": self.actual,
+                "passed": self.passed, "error_code": self.error_code}
+
+
+@dataclass
+class Record:
+    """One request/response or received callback, as the scrap and the evidence list show it."""
+
+    kind: str  # "request" | "callback" | "sent-by-sim"
+    method: str
+    url: str
+    status: int | None
+    elapsed_ms: float
+    request_headers: dict[str, str] = field(default_factory=dict)
+    request_body: Any = None
+    response_body: Any = None
+    note: str = ""
+
+    def to_scrap(self) -> dict[str, Any]:
+        return {"method": self.method, "url": self.url, "status": self.status,
+                "elapsed_ms": round(self.elapsed_ms, 2), "kind": self.kind}
+
+
+@dataclass
+class Scenario:
+    name: str
+    index: int
+    checks: list[Check] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for c in self.checks if not c.passed)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and self.failed == 0
+
+    @property
+    def duration_s(self) -> float:
+        end = self.finished if self.finished is not None else time.monotonic()
+        return end - self.started
+
+    def check(self, name: str, expected: Any, actual: Any, *, error_code: str | None = None,
+              compare: Callable[[Any, Any], bool] | None = None) -> Check:
+        """Record a named check. `compare(expected, actual)` defaults to equality."""
+        ok = compare(expected, actual) if compare else expected == actual
+        item = Check(name, _text(expected), _text(actual), bool(ok), error_code)
+        self.checks.append(item)
+        return item
+
+    def to_scrap(self) -> dict[str, Any]:
+        return {"name": self.name, "checks": [c.to_dict() for c in self.checks],
+                "requests": [r.to_scrap() for r in self.records],
+                "duration_s": round(self.duration_s, 3)}

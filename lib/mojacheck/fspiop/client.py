@@ -84,9 +84,7 @@ def _json_default(value: Any) -> Any:
 
 def dump_json(body: Any) -> bytes:
     """Compact UTF-8 JSON like JSON.stringify; Decimal → string."""
-    return jsonlib.dumps(body, default=_json_default, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    return jsonlib.dumps(body, default=_json_default, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _ssl_context(verify: bool | str, cert: str | tuple[str, str] | None) -> ssl.SSLContext | bool:

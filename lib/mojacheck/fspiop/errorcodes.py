@@ -44,8 +44,7 @@ def _table() -> tuple[dict[str, ErrorCode], dict[str, ErrorCategory]]:
             continue
         codes[entry["code"]] = ErrorCode(entry["code"], entry["key"], entry["message"], entry["httpStatus"])
     categories = {
-        c["prefix"]: ErrorCategory(c["prefix"], c["type"], c["description"], c["httpStatus"])
-        for c in raw["categories"]
+        c["prefix"]: ErrorCategory(c["prefix"], c["type"], c["description"], c["httpStatus"]) for c in raw["categories"]
     }
     return codes, categories
 
@@ -92,8 +91,9 @@ def error_message(code: str) -> str:
 def http_status(code: str) -> int:
     """The status a hub answers synchronously with: the code's own, else its category's."""
     code = str(code)
-    if is_known(code) and lookup(code).http_status is not None:
-        return lookup(code).http_status  # type: ignore[return-value]
+    own = lookup(code).http_status if is_known(code) else None
+    if own is not None:
+        return own
     category = category_of(code)
     if category is not None:
         return category.http_status

@@ -23,9 +23,7 @@ _MEDIA_PREFIX = "application/vnd.interoperability."
 # The ISO 20022 mode (v17) inserts "iso20022." before the resource; the resource itself is what matters here.
 _RESOURCE = r"(?:iso20022\.)?([A-Za-z][A-Za-z0-9]*)"
 # Same shape as Mojaloop's content-type regex: one optional space on each side of ';', major.minor required.
-_CONTENT_TYPE_RE = re.compile(
-    rf"^application/vnd\.interoperability\.{_RESOURCE}\+json\s?;\s?version=(\d+\.\d+)$"
-)
+_CONTENT_TYPE_RE = re.compile(rf"^application/vnd\.interoperability\.{_RESOURCE}\+json\s?;\s?version=(\d+\.\d+)$")
 # One Accept item: the version is optional and may be a bare major ("1").
 _ACCEPT_ITEM_RE = re.compile(
     rf"^application/vnd\.interoperability\.{_RESOURCE}\+json(?:\s?;\s?version=(\d+(?:\.\d+)?))?$"
@@ -45,9 +43,7 @@ MSG_REQUIRE_CONTENT_TYPE = "Content-type is required"
 MSG_REQUIRE_ACCEPT = "Accept is required"
 MSG_INVALID_CONTENT_TYPE = "Invalid content-type header"
 MSG_INVALID_ACCEPT = "Invalid accept header"
-MSG_ACCEPT_VERSION = (
-    "The Client requested an unsupported version, see extension list for supported version(s)."
-)
+MSG_ACCEPT_VERSION = "The Client requested an unsupported version, see extension list for supported version(s)."
 MSG_CONTENT_VERSION = "Client supplied a protocol version which is not supported by the server"
 
 _ACCEPT_REQUIRED_METHODS = frozenset({"GET", "POST", "DELETE"})
@@ -160,9 +156,7 @@ def parse_http_date(value: str) -> datetime:
         raise header_error(f"Invalid date header: {value!r}", "3101", "date")
     _, day, month, year, hour, minute, second = match.groups()
     try:
-        return datetime(
-            int(year), _MONTHS.index(month) + 1, int(day), int(hour), int(minute), int(second), tzinfo=UTC
-        )
+        return datetime(int(year), _MONTHS.index(month) + 1, int(day), int(hour), int(minute), int(second), tzinfo=UTC)
     except ValueError as exc:  # 31 Feb, hour 25 ...
         raise header_error(f"Invalid date header: {value!r}", "3101", "date") from exc
 

@@ -217,9 +217,7 @@ def fulfilment_matches(fulfilment: str, condition: str) -> bool:
 def build_ilp(transaction: dict[str, Any], payee_fsp: str, secret: str) -> Ilp:
     """Packet, condition and fulfilment for a quote answer, exactly as the SDK builds ILP v1."""
     party = transaction["payee"]["partyIdInfo"]
-    account = ilp_address(
-        payee_fsp, party["partyIdType"], party["partyIdentifier"], party.get("partySubIdOrType")
-    )
+    account = ilp_address(payee_fsp, party["partyIdType"], party["partyIdentifier"], party.get("partySubIdOrType"))
     amount = scaled_amount(transaction["amount"]["amount"], transaction["amount"]["currency"])
     data = b64url_encode(stable_json(transaction).encode("utf-8")).encode("ascii")
     packet = b64url_encode(encode_packet_v1(amount, account, data))

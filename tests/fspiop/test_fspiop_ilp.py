@@ -238,3 +238,15 @@ def test_decode_transaction_rejects_non_json_data() -> None:
     packet = b64url(encode_packet_v1(1, "g.a.b.c", b64url(b"[1]").encode()))
     with pytest.raises(IlpError):
         decode_transaction(packet)
+
+
+def test_four_decimal_amount_rounds_in_the_packet_only_when_asked():
+    import pytest as _pytest
+
+    from mojacheck.errors import IlpError
+    from mojacheck.fspiop import scaled_amount
+
+    with _pytest.raises(IlpError):
+        scaled_amount("10.1234", "USD")
+    assert scaled_amount("10.1234", "USD", exact=False) == 1012
+    assert scaled_amount("10.1250", "USD", exact=False) == 1013

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -75,15 +75,23 @@ def currency_exponent(currency: str) -> int:
         raise IlpError(f"no ILP exponent known for currency {currency!r}") from None
 
 
-def scaled_amount(amount: Decimal | str, currency: str) -> int:
-    """Amount in the currency's minor units: ("10.5", "USD") → 1050. Never via float."""
+def scaled_amount(amount: Decimal | str, currency: str, *, exact: bool = True) -> int:
+    """Amount in the currency's minor units: ("10.5", "USD") → 1050. Never via float.
+
+    Mojaloop amounts may carry up to 4 decimals whatever the currency, but an ILP v1 amount is an integer of
+    minor units. `exact=False` rounds half up to the minor unit (the SDK cannot encode such amounts at all).
+    """
     try:
         value = Decimal(str(amount))
     except InvalidOperation as exc:
         raise IlpError(f"not an amount: {amount!r}") from exc
     scaled = value.scaleb(currency_exponent(currency))
-    if not scaled.is_finite() or scaled != scaled.to_integral_value() or scaled < 0:
-        raise IlpError(f"amount {amount} {currency} does not fit the currency's minor units")
+    if not scaled.is_finite() or scaled < 0:
+        raise IlpError(f"amount {amount} {currency} is not a non-negative amount")
+    if scaled != scaled.to_integral_value():
+        if exact:
+            raise IlpError(f"amount {amount} {currency} does not fit the currency's minor units")
+        scaled = scaled.to_integral_value(rounding=ROUND_HALF_UP)
     return int(scaled)
 
 
@@ -218,7 +226,9 @@ def build_ilp(transaction: dict[str, Any], payee_fsp: str, secret: str) -> Ilp:
     """Packet, condition and fulfilment for a quote answer, exactly as the SDK builds ILP v1."""
     party = transaction["payee"]["partyIdInfo"]
     account = ilp_address(payee_fsp, party["partyIdType"], party["partyIdentifier"], party.get("partySubIdOrType"))
-    amount = scaled_amount(transaction["amount"]["amount"], transaction["amount"]["currency"])
+    # The packet amount is informative in FSPIOP mode (the hub checks only the condition; payees check the
+    # transaction object), so a 4-decimal amount in a 2-decimal currency is rounded rather than refused.
+    amount = scaled_amount(transaction["amount"]["amount"], transaction["amount"]["currency"], exact=False)
     data = b64url_encode(stable_json(transaction).encode("utf-8")).encode("ascii")
     packet = b64url_encode(encode_packet_v1(amount, account, data))
     fulfilment = fulfilment_for(packet, secret)

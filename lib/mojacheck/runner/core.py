@@ -1,0 +1,164 @@
+"""One run: params → services → notebooks (papermill, one at a time) → outputs → exit code."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from mojacheck.errors import MojacheckError, ParamsError, RunError
+from mojacheck.params import Params, find_root, load_params
+from mojacheck.runner import report, services
+from mojacheck.runner.execute import NotebookResult, execute_notebook, find_notebooks
+
+EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+@dataclass
+class RunOptions:
+    env: str
+    overrides: Sequence[str] = ()
+    notebooks: str = "*"  # glob on the notebook file name or stem
+    root: Path | None = None  # project root (params/ lives there); default: found from cwd
+    notebooks_dir: Path | None = None  # default: <root>/notebooks
+    output_root: Path | None = None  # default: <root>/outputs
+    check_services: bool = True  # tests without a hub turn the reachability check off
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+
+
+@dataclass
+class RunResult:
+    exit_code: int
+    run_dir: Path | None = None
+    summary: dict[str, Any] | None = None
+    message: str = ""
+
+
+def run(options: RunOptions) -> RunResult:
+    """Do one run. Never raises for an expected failure: bad params, unreachable services and crashed
+    notebooks come back as exit code 2 with a message (already printed to `options.stderr`)."""
+    out = options.stderr
+    try:
+        root = (options.root or find_root()).resolve()
+        params = load_params(options.env, overrides=options.overrides, root=root)
+    except ParamsError as exc:
+        return _fail(out, str(exc))
+    notebooks_dir = (options.notebooks_dir or root / "notebooks").resolve()
+    notebooks = find_notebooks(notebooks_dir, options.notebooks)
+    if not notebooks:
+        return _fail(out, f"no notebooks match {options.notebooks!r} in {notebooks_dir}")
+    run_dir = _make_run_dir((options.output_root or root / "outputs").resolve() / options.env)
+    try:
+        return _run_in(params, options, root, notebooks, run_dir)
+    except MojacheckError as exc:
+        return _fail(out, str(exc), run_dir)
+
+
+def _fail(out: TextIO, message: str, run_dir: Path | None = None) -> RunResult:
+    print(f"mojacheck: {message}", file=out)
+    return RunResult(EXIT_ERROR, run_dir, message=message)
+
+
+def _run_in(
+    params: Params, options: RunOptions, root: Path, notebooks: list[Path], run_dir: Path
+) -> RunResult:
+    out = options.stderr
+    started = datetime.now(UTC)
+    print(f"mojacheck: env {options.env}, hub release {params.hub.release}, run {run_dir}", file=out)
+    if options.check_services:
+        services.check_reachable(params)
+    with services.embedded_services(params, run_dir, cwd=root) as started_services:
+        for spec in started_services:
+            print(f"mojacheck: {spec.name} up ({spec.health_url}), log {spec.log_file.name}", file=out)
+        count = len(notebooks)
+        results = [_run_one(nb, params, options, run_dir, i, count) for i, nb in enumerate(notebooks, 1)]
+    info = report.RunInfo(options.env, run_dir.name, started, datetime.now(UTC), params.hub.release)
+    summary = report.build_summary(info, results)
+    report.write_summary(run_dir / "summary.json", summary)
+    report.write_junit(run_dir / "junit.xml", report.build_junit(info, results))
+    _redact(run_dir, params.secret_values(), out)
+    _point_latest(run_dir)
+    code = _exit_code(results)
+    _print_totals(out, summary, run_dir, code)
+    return RunResult(code, run_dir, summary)
+
+
+def _run_one(
+    source: Path, params: Params, options: RunOptions, run_dir: Path, index: int, count: int
+) -> NotebookResult:
+    out = options.stderr
+    print(f"[{index}/{count}] {source.stem:<40} ", end="", file=out, flush=True)
+    # The bearer token is NOT a parameter: the kernel inherits the env var and the library reads it there.
+    parameters = {"params": params.public_dict(), "env_name": options.env, "run_dir": str(run_dir)}
+    result = execute_notebook(
+        source, run_dir / source.name, parameters, cwd=source.parent, kernel_log=run_dir / "kernel.log"
+    )
+    if result.output.is_file():
+        from mojacheck.runner.html import export_html
+
+        export_html(result.output, run_dir / f"{source.stem}.html")
+    r = result
+    line = f"{r.status:<7} {r.duration_s:6.1f}s  checks: {r.passed} passed, {r.failed} failed"
+    if result.error is not None:
+        line += f"  ({result.error.ename}: {_first_line(result.error.evalue)})"
+    print(line, file=out, flush=True)
+    return result
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0][:120] if lines else ""
+
+
+def _exit_code(results: list[NotebookResult]) -> int:
+    if any(r.error is not None for r in results):
+        return EXIT_ERROR
+    return EXIT_FAILED if any(r.failed for r in results) else EXIT_PASSED
+
+
+def _print_totals(out: TextIO, summary: dict[str, Any], run_dir: Path, code: int) -> None:
+    t = summary["totals"]
+    verdict = {EXIT_PASSED: "PASSED", EXIT_FAILED: "FAILED", EXIT_ERROR: "ERROR"}[code]
+    print(
+        f"mojacheck: {verdict}: {t['notebooks']} notebooks, {t['scenarios']} scenarios, "
+        f"{t['passed']}/{t['checks']} checks passed, {t['requests']} requests; outputs in {run_dir}",
+        file=out,
+    )
+
+
+def _make_run_dir(env_dir: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = env_dir / f"{stamp}-{secrets.token_hex(3)}"
+    run_dir.mkdir(parents=True, exist_ok=False)
+    return run_dir
+
+
+def _point_latest(run_dir: Path) -> None:
+    """`<env>/latest` → the run, relative (the outputs folder can be moved or archived) and replaced
+    atomically (a reader never sees it missing)."""
+    tmp = run_dir.parent / f".latest-{secrets.token_hex(4)}"
+    tmp.symlink_to(run_dir.name, target_is_directory=True)
+    os.replace(tmp, run_dir.parent / "latest")
+
+
+def _redact(run_dir: Path, values: list[str], out: TextIO) -> None:
+    """Last line of defence: no secret value may stay in a file under outputs (a notebook might print one)."""
+    if not values:
+        return
+    for path in run_dir.iterdir():
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        if any(v in text for v in values):
+            for value in values:
+                text = text.replace(value, "***")
+            path.write_text(text, encoding="utf-8", errors="surrogateescape")
+            print(f"mojacheck: warning: a secret value was found in {path.name} and redacted", file=out)
+
+
+__all__ = ["EXIT_ERROR", "EXIT_FAILED", "EXIT_PASSED", "RunError", "RunOptions", "RunResult", "run"]

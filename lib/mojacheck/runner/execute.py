@@ -1,0 +1,133 @@
+"""Execute one notebook with papermill and read what it glued (docs/internals.md, "Scraps").
+
+papermill, scrapbook and nbformat are imported lazily: importing them costs seconds (jupyterlab's
+rfc3987-syntax), and `mojacheck --help` or `mojacheck hub` should not pay that.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import IO, Any
+
+NOTEBOOK_NAME = re.compile(r"^\d\d_.+\.ipynb$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class NotebookError:
+    """Why a notebook crashed (outside a check): what junit.xml reports as an error testcase."""
+
+    ename: str
+    evalue: str
+    traceback: str
+
+
+@dataclass
+class NotebookResult:
+    name: str  # "20_p2p_golden_path"
+    output: Path  # the executed notebook (may be missing if papermill failed before writing it)
+    duration_s: float
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
+    hub: dict[str, Any] | None = None
+    error: NotebookError | None = None
+
+    @property
+    def checks(self) -> list[dict[str, Any]]:
+        return [c for s in self.scenarios for c in s.get("checks", [])]
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for c in self.checks if c.get("passed") is True)
+
+    @property
+    def failed(self) -> int:
+        return len(self.checks) - self.passed
+
+    @property
+    def requests(self) -> int:
+        return sum(len(s.get("requests", [])) for s in self.scenarios)
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "error"
+        return "failed" if self.failed else "passed"
+
+
+def find_notebooks(notebooks_dir: Path, pattern: str = "*") -> list[Path]:
+    """`NN_*.ipynb` in run order; `pattern` matches the file name or its stem (`20_*`, `*golden*`)."""
+    found = [
+        p.resolve() for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb")
+        if NOTEBOOK_NAME.match(p.name) and (fnmatch(p.name, pattern) or fnmatch(p.stem, pattern))
+    ]
+    return sorted(found, key=lambda p: p.name)
+
+
+def execute_notebook(
+    source: Path, output: Path, parameters: dict[str, Any], *, cwd: Path, kernel_log: Path | None = None
+) -> NotebookResult:
+    """Run one notebook; a crashed cell becomes `error` (the partial output and its scraps are still read).
+    The kernel's own stdout/stderr (ipykernel warnings) go to `kernel_log` instead of our progress lines."""
+    import papermill
+
+    started = time.monotonic()
+    error: NotebookError | None = None
+    try:
+        with ExitStack() as stack:
+            extra = {}
+            if kernel_log is not None:
+                log = stack.enter_context(kernel_log.open("ab"))
+                extra["kernel_manager_class"] = _kernel_manager_logging_to(log)
+            papermill.execute_notebook(
+                str(source), str(output), parameters=parameters, kernel_name="python3", cwd=str(cwd),
+                progress_bar=False, log_output=False, **extra,
+            )
+    except papermill.PapermillExecutionError as exc:
+        error = NotebookError(exc.ename, exc.evalue, _clean("\n".join(exc.traceback)))
+    except Exception as exc:  # kernel died, bad notebook JSON, timeout: still a crashed notebook, not the run
+        error = NotebookError(type(exc).__name__, str(exc), "")
+    result = NotebookResult(source.stem, output, time.monotonic() - started, error=error)
+    if output.is_file():
+        _read_scraps(result)
+    return result
+
+
+def _kernel_manager_logging_to(log: IO[bytes]) -> type:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LoggingKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            kw.setdefault("stdout", log)
+            kw.setdefault("stderr", log)
+            await super().start_kernel(**kw)
+
+    return LoggingKernelManager
+
+
+def _read_scraps(result: NotebookResult) -> None:
+    import scrapbook
+
+    try:
+        scraps = scrapbook.read_notebook(str(result.output)).scraps
+    except Exception as exc:  # an unreadable output is a crash of this notebook, not of the run
+        if result.error is None:
+            result.error = NotebookError(type(exc).__name__, f"cannot read scraps: {exc}", "")
+        return
+    names = sorted(n for n in scraps if n.startswith("mc_scenario_"))
+    for name in names:
+        data = scraps[name].data
+        if not isinstance(data, dict):  # out of contract: report it on this notebook, keep the others
+            result.error = result.error or NotebookError("ScrapError", f"scrap {name} is not a mapping", "")
+            continue
+        result.scenarios.append(data)
+    if "mc_hub" in scraps and isinstance(scraps["mc_hub"].data, dict):
+        result.hub = scraps["mc_hub"].data
+
+
+def _clean(text: str) -> str:
+    return _ANSI.sub("", text)

@@ -1,0 +1,158 @@
+"""The runner end to end on fixture notebooks (papermill for real), against a stub service."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from conftest import CRASH_CELLS, GOOD_CELL, PASS_CELL, SECRET, make_project
+
+from mojacheck.cli import main as cli_main
+from mojacheck.runner import RunOptions, RunResult, run
+
+
+def _run(root: Path, **kw: object) -> tuple[RunResult, str]:
+    err = io.StringIO()
+    result = run(RunOptions(env="test", root=root, output_root=root / "out", stderr=err, **kw))  # type: ignore[arg-type]
+    return result, err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory, stub_url: str) -> tuple[RunResult, str, Path]:
+    root = make_project(
+        tmp_path_factory.mktemp("mixed"), stub_url, {"10_good.ipynb": [GOOD_CELL], "20_pass.ipynb": [PASS_CELL]}
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MOJACHECK_BEARER_TOKEN", SECRET)
+        result, err = _run(root)
+    return result, err, root
+
+
+def test_failing_check_exits_1_with_summary(mixed: tuple[RunResult, str, Path]) -> None:
+    result, err, _ = mixed
+    assert result.exit_code == 1, err
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert set(summary) == {"env", "run_id", "started", "finished", "duration_s", "hub", "totals", "notebooks",
+                            "checks"}
+    assert summary["env"] == "test" and summary["run_id"] == result.run_dir.name
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]+", summary["run_id"])
+    assert summary["hub"] == {"release": "17", "versions": {"transfers": ["1.1"]}}
+    assert summary["totals"] == {"notebooks": 2, "scenarios": 2, "checks": 3, "passed": 2, "failed": 1,
+                                 "requests": 1}
+    good, ok = summary["notebooks"]
+    assert good["name"] == "10_good" and good["status"] == "failed" and good["failed"] == 1
+    assert ok["name"] == "20_pass" and ok["status"] == "passed"
+    assert set(good) == {"name", "status", "duration_s", "scenarios", "checks", "passed", "failed", "requests"}
+    failing = [c for c in summary["checks"] if not c["passed"]]
+    assert failing == [{"notebook": "10_good", "scenario": "demo", "name": "amount", "expected": "10",
+                        "actual": "11", "passed": False, "error_code": "3106"}]
+    assert "10_good" in err and "checks: 1 passed, 1 failed" in err
+
+
+def test_outputs_layout_and_latest(mixed: tuple[RunResult, str, Path]) -> None:
+    result, _, root = mixed
+    names = {p.name for p in result.run_dir.iterdir()}
+    assert {"10_good.ipynb", "10_good.html", "20_pass.ipynb", "20_pass.html", "summary.json", "junit.xml"} <= names
+    latest = root / "out" / "test" / "latest"
+    assert latest.is_symlink() and os.readlink(latest) == result.run_dir.name  # relative
+    assert latest.resolve() == result.run_dir.resolve()
+
+
+def test_junit_has_one_testcase_per_check(mixed: tuple[RunResult, str, Path]) -> None:
+    result, _, _ = mixed
+    tree = ET.parse(result.run_dir / "junit.xml")
+    suites = tree.getroot().findall("testsuite")
+    assert [s.get("name") for s in suites] == ["10_good", "20_pass"]
+    cases = suites[0].findall("testcase")
+    assert [c.get("name") for c in cases] == ["demo :: status is 200", "demo :: amount"]
+    assert all(c.get("classname") == "10_good" for c in cases)
+    failure = cases[1].find("failure")
+    assert failure is not None and "expected 10, got 11" in failure.get("message", "")
+    assert tree.getroot().get("failures") == "1" and tree.getroot().get("tests") == "3"
+
+
+def test_html_is_self_contained(mixed: tuple[RunResult, str, Path]) -> None:
+    result, _, _ = mixed
+    html = (result.run_dir / "10_good.html").read_text()
+    assert "some output" in html  # the executed output is there
+    external = re.findall(r"<(?:script|link|img)[^>]+(?:src|href)\s*=\s*[\"']?(?:https?:)?//", html, re.I)
+    assert external == []
+    for word in ("cdn", "unpkg", "cdnjs", "jsdelivr", "require.js", "mathjax/"):
+        assert word not in html.lower(), word
+
+
+def test_kernel_runs_this_interpreter_with_params(mixed: tuple[RunResult, str, Path]) -> None:
+    import scrapbook
+
+    result, _, root = mixed
+    probe = scrapbook.read_notebook(str(result.run_dir / "10_good.ipynb")).scraps["probe"].data
+    assert Path(probe["prefix"]).resolve() == Path(sys.prefix).resolve()
+    assert Path(probe["cwd"]).resolve() == (root / "notebooks").resolve()
+    assert probe["run_dir"] == str(result.run_dir) and probe["env_name"] == "test"
+
+
+def test_secret_reaches_kernel_but_no_output(mixed: tuple[RunResult, str, Path]) -> None:
+    import scrapbook
+
+    result, err, _ = mixed
+    assert scrapbook.read_notebook(str(result.run_dir / "10_good.ipynb")).scraps["probe"].data["has_token"]
+    assert "redacted" not in err  # nothing had to be scrubbed: the token was never written
+    for path in result.run_dir.iterdir():
+        assert SECRET not in path.read_text(errors="replace"), path.name
+    assert "MOJACHECK_BEARER_TOKEN" in (result.run_dir / "10_good.ipynb").read_text()  # only the NAME
+
+
+def test_crashing_notebook_exits_2_with_partial_outputs(tmp_path: Path, stub_url: str) -> None:
+    root = make_project(tmp_path, stub_url, {"30_crash.ipynb": CRASH_CELLS})
+    result, err = _run(root)
+    assert result.exit_code == 2
+    assert "error" in err and "boom" in err
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert summary["notebooks"][0]["status"] == "error"
+    assert summary["totals"]["checks"] == 1  # the scrap glued before the crash is kept
+    assert (result.run_dir / "30_crash.html").is_file()
+    suite = ET.parse(result.run_dir / "junit.xml").getroot().find("testsuite")
+    error = suite.find("testcase/error")
+    assert error is not None and "RuntimeError" in error.get("message", "") and "boom" in error.text
+
+
+def test_glob_selects_notebooks_and_all_passing_exits_0(tmp_path: Path, stub_url: str) -> None:
+    root = make_project(tmp_path, stub_url, {"10_good.ipynb": [GOOD_CELL], "20_pass.ipynb": [PASS_CELL]})
+    result, err = _run(root, notebooks="20_*")
+    assert result.exit_code == 0, err
+    assert [n["name"] for n in result.summary["notebooks"]] == ["20_pass"]
+    assert result.summary["hub"] == {"release": "17", "versions": {}}  # no mc_hub: params' release
+
+
+def test_bad_params_exit_2_before_anything(tmp_path: Path, stub_url: str) -> None:
+    root = make_project(tmp_path, stub_url, {"20_pass.ipynb": [PASS_CELL]})
+    result, err = _run(root, overrides=["hub.release=15"])
+    assert result.exit_code == 2
+    assert "hub.release: expected one of 13, 14, 17, got '15'" in err
+    assert not (root / "out").exists()
+
+
+def test_unreachable_service_exit_2_names_url(tmp_path: Path, stub_url: str) -> None:
+    root = make_project(tmp_path, stub_url, {"20_pass.ipynb": [PASS_CELL]})
+    result, err = _run(root, overrides=["services.quoting=http://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert "services.quoting is unreachable: http://127.0.0.1:9/health" in err
+    assert not list(result.run_dir.glob("*.ipynb"))
+
+
+def test_cli_run_reports_bad_params(tmp_path: Path, stub_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_project(tmp_path, stub_url, {"20_pass.ipynb": [PASS_CELL]})
+    code = cli_main(["run", "--env", "test", "--root", str(root), "--set", "fsps.payer=[1, 2]"])
+    assert code == 2
+    assert "fsps.payer: expected a string" in capsys.readouterr().err
+
+
+def test_cli_usage() -> None:
+    assert cli_main(["nope"]) == 2
+    assert cli_main(["run"]) == 2  # --env is required

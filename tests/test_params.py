@@ -1,0 +1,148 @@
+"""params.py: loading, overrides, one clear error per problem naming the key, no secrets in public_dict."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mojacheck.errors import ParamsError
+from mojacheck.params import Params, load_params, params_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCAL = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
+
+
+def _project(tmp_path: Path, doc: dict) -> Path:
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "t.yaml").write_text(yaml.safe_dump(doc))
+    return tmp_path
+
+
+def _error(tmp_path: Path, doc: dict, overrides: tuple[str, ...] = ()) -> ParamsError:
+    with pytest.raises(ParamsError) as info:
+        load_params("t", root=_project(tmp_path, doc), overrides=overrides)
+    return info.value
+
+
+def _local(**changes: dict) -> dict:
+    doc = json.loads(json.dumps(LOCAL))
+    for section, values in changes.items():
+        doc[section].update(values)
+    return doc
+
+
+def test_local_loads_typed() -> None:
+    p = load_params("local", root=ROOT)
+    assert isinstance(p, Params)
+    assert p.hub.release == "17" and p.hub.embedded and p.hub.port == 4040
+    assert p.hub.db == str(ROOT / "outputs" / "local" / "hub.sqlite3")  # absolute: the kernel's cwd differs
+    assert p.services.central_settlement == "http://127.0.0.1:4040/settlement/v2"
+    assert p.fsps.payees == ("mcpayeefsp1", "mcpayeefsp2")
+    assert p.currency == "USD" and p.currencies == ("USD", "XOF")
+    assert p.provisioning.ndc == Decimal("100000") and p.api.version == "1.1"
+    assert p.timeouts.callback_s == 10.0 and p.deployment.supported_versions is None
+    with pytest.raises(AttributeError):
+        p.hub.release = "13"  # type: ignore[misc]
+
+
+def test_example_deployment_loads_with_its_ca_file(tmp_path: Path) -> None:
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "example-deployment.yaml").write_text((ROOT / "params/example-deployment.yaml").read_text())
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "cluster-ca.pem").write_text("not parsed at load")
+    p = load_params("example-deployment", root=tmp_path)
+    assert not p.hub.embedded and not p.sim.embedded
+    assert p.services.als == "https://account-lookup-service.local"
+    assert p.tls.ca_file == str(tmp_path / "certs" / "cluster-ca.pem")
+
+
+@pytest.mark.parametrize(
+    ("doc", "key", "text"),
+    [
+        (_local(hub={"relaese": "17"}), "hub.relaese", "unknown key"),
+        ({**LOCAL, "extra": 1}, "extra", "unknown key"),
+        (_local(hub={"release": "15"}), "hub.release", "expected one of 13, 14, 17, got '15'"),
+        (_local(hub={"port": "4040"}), "hub.port", "expected a port number"),
+        (_local(hub={"embedded": "yes"}), "hub.embedded", "expected true or false"),
+        (_local(services={"quoting": None}), "services.quoting", "missing (expected an http(s) URL)"),
+        (_local(services={"als": "127.0.0.1:4040"}), "services.als", "expected an http(s) URL"),
+        (_local(fsps={"payees": ["only-one"]}), "fsps.payees", "at least 2"),
+        (_local(provisioning={"ndc": 100.5}), "provisioning.ndc", "decimal amount as a string"),
+        (_local(auth={"bearer_token_env": "not a name"}), "auth.bearer_token_env", "environment variable NAME"),
+        (_local(services={"als": "http://127.0.0.1:9999"}), "services.als", "hub.embedded is true"),
+    ],
+)
+def test_one_clear_error_naming_the_key(tmp_path: Path, doc: dict, key: str, text: str) -> None:
+    err = _error(tmp_path, doc)
+    assert err.key == key
+    assert str(err).startswith(f"params/t.yaml: {key}: ")
+    assert text in str(err)
+
+
+def test_missing_url_when_key_absent(tmp_path: Path) -> None:
+    doc = _local()
+    del doc["services"]["thirdparty"]
+    err = _error(tmp_path, doc)
+    assert err.key == "services.thirdparty" and "missing" in str(err)
+
+
+def test_release_accepts_int_and_stores_str(tmp_path: Path) -> None:
+    p = load_params("t", root=_project(tmp_path, _local(hub={"release": 13})))
+    assert p.hub.release == "13"
+
+
+def test_set_overrides_are_typed() -> None:
+    p = load_params(
+        "local", root=ROOT,
+        overrides=["hub.release=14", "timeouts.callback_s=2.5", "deployment.on_us_transfers=true",
+                   "currencies=[XOF]", "deployment.supported_versions=[1.0, '1.1']", "api.version=1.0"],
+    )
+    assert p.hub.release == "14" and p.timeouts.callback_s == 2.5 and p.deployment.on_us_transfers is True
+    assert p.currencies == ("XOF",) and p.deployment.supported_versions == ("1.0", "1.1")
+    assert p.api.version == "1.0"
+
+
+def test_bad_override_names_itself() -> None:
+    with pytest.raises(ParamsError) as info:
+        load_params("local", root=ROOT, overrides=["hub.release=15"])
+    assert str(info.value) == (
+        "params/local.yaml (--set hub.release=15): hub.release: expected one of 13, 14, 17, got '15'"
+    )
+    with pytest.raises(ParamsError, match=r"expected key\.path=value"):
+        load_params("local", root=ROOT, overrides=["hub.release"])
+    with pytest.raises(ParamsError, match=r"hub\.nope: unknown key"):
+        load_params("local", root=ROOT, overrides=["hub.nope=1"])
+
+
+def test_unknown_env_lists_known_ones() -> None:
+    with pytest.raises(ParamsError, match=r"params/nope.yaml: no such file \(known envs: .*local"):
+        load_params("nope", root=ROOT)
+
+
+def test_public_dict_has_names_not_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOJACHECK_BEARER_TOKEN", "tok-123-secret")
+    monkeypatch.setenv("KEY_PW", "pw-456-secret")
+    p = load_params("local", root=ROOT, overrides=["tls.client_key_password_env=KEY_PW"])
+    public = json.dumps(p.public_dict())
+    assert "tok-123-secret" not in public and "pw-456-secret" not in public
+    assert p.public_dict()["auth"] == {"bearer_token_env": "MOJACHECK_BEARER_TOKEN"}
+    assert p.secret("bearer_token") == "tok-123-secret" and p.secret("client_key_password") == "pw-456-secret"
+    assert "tok-123-secret" not in repr(p)
+
+
+def test_secret_unset_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MOJACHECK_BEARER_TOKEN", raising=False)
+    p = load_params("local", root=ROOT, overrides=["auth.bearer_token_env=null"])
+    assert p.secret("bearer_token") is None and p.secret("client_key_password") is None
+    with pytest.raises(KeyError):
+        p.secret("nope")
+
+
+def test_public_dict_round_trips_in_the_kernel() -> None:
+    p = load_params("local", root=ROOT)
+    public = json.loads(json.dumps(p.public_dict()))  # what papermill injects
+    assert params_from_dict(public) == p

@@ -9,8 +9,8 @@ requests/s. Bounded: N requests per cell, loopback only.
 Measured here (2 vCPU, Python 3.11, aiohttp 3.14, httpx 0.28, 2000 PUTs per cell), req/s:
 
     kind     conc=1  conc=10  conc=50
-    aiohttp   1950    4950-5930   6000
-    httpx      700     775        256
+    aiohttp    1950     5000     6000
+    httpx       700      775      256
 
 hence ``make_delivery()`` defaults to aiohttp (httpx degrades with concurrency).
 
@@ -79,9 +79,7 @@ async def _cell(kind: str, url: str, n: int, concurrency: int) -> tuple[float, i
             failures += result.status != 200
 
     # Warm the pool so connection setup is not measured as throughput.
-    await asyncio.gather(
-        *(delivery.send("PUT", f"{url}/transfers/w", HEADERS, BODY) for _ in range(concurrency))
-    )
+    await asyncio.gather(*(delivery.send("PUT", f"{url}/transfers/w", HEADERS, BODY) for _ in range(concurrency)))
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - start

@@ -37,9 +37,7 @@ class DeliveryResult:
 
 @runtime_checkable
 class Delivery(Protocol):
-    async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
-    ) -> DeliveryResult: ...
+    async def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> DeliveryResult: ...
 
     async def aclose(self) -> None: ...
 
@@ -73,16 +71,16 @@ class AiohttpDelivery:
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
-                # FSPIOP payloads are small JSON; no compression negotiation, no cookies between FSPs.
-                auto_decompress=True,
+                # Cookies must not leak from one FSP's answers into requests to another.
                 cookie_jar=aiohttp.DummyCookieJar(),
+                # aiohttp would add "Accept: */*"; an FSPIOP PUT callback must carry no Accept (the
+                # quoting-service rejects PUT /quotes with one), so only the caller's headers decide.
+                skip_auto_headers=("Accept",),
             )
             self._loop = loop
         return self._session
 
-    async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
-    ) -> DeliveryResult:
+    async def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> DeliveryResult:
         start = time.perf_counter()
         try:
             session = self._session_for_loop()
@@ -112,12 +110,12 @@ class HttpxDelivery:
         if self._client is None or self._client.is_closed or self._loop is not loop:
             limits = httpx.Limits(max_connections=self._pool_size, max_keepalive_connections=self._pool_size)
             self._client = httpx.AsyncClient(timeout=self._timeout, limits=limits)
+            # httpx defaults "Accept: */*"; an FSPIOP PUT callback must carry none (see AiohttpDelivery).
+            del self._client.headers["accept"]
             self._loop = loop
         return self._client
 
-    async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
-    ) -> DeliveryResult:
+    async def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> DeliveryResult:
         start = time.perf_counter()
         try:
             client = self._client_for_loop()

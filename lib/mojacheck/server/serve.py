@@ -58,8 +58,12 @@ class ServerThread:
 
     def start(self) -> ServerThread:
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
         self._sock = sock
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
@@ -85,9 +89,7 @@ class ServerThread:
                 raise RuntimeError(f"server on {self.host}:{self.port} exited during startup")
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(
-                    f"server on {self.host}:{self.port} not ready within {self.startup_deadline}s"
-                )
+                raise RuntimeError(f"server on {self.host}:{self.port} not ready within {self.startup_deadline}s")
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._server is not None:

@@ -1,0 +1,5 @@
+import sys
+
+from mojacheck.sim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+"""The simulator ASGI app: FSP traffic at ``/{fspId}/...``, the control API at ``/_sim/...``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from mojacheck.server.delivery import Delivery, make_delivery
+from mojacheck.server.jsonutil import JsonBodyError, loads
+from mojacheck.sim import control
+from mojacheck.sim.config import SimConfig
+from mojacheck.sim.inbox import Inbox
+from mojacheck.sim.payee import Incoming, Payee
+from mojacheck.sim.state import PartyStore, RuleBook
+
+# First path segments that are FSPIOP resources: a path starting with one has no FSP prefix.
+FSPIOP_RESOURCES = frozenset(
+    {
+        "participants", "parties", "quotes", "bulkQuotes", "fxQuotes", "transfers", "fxTransfers",
+        "bulkTransfers", "transactionRequests", "authorizations", "transactions", "consentRequests",
+        "consents", "accounts", "services", "thirdpartyRequests",
+    }
+)  # fmt: skip
+_ANSWERED_200 = frozenset({"PUT", "PATCH"})
+
+
+@dataclass
+class Simulator:
+    """Everything one simulator process holds; reachable from a request as ``request.app.state.sim``."""
+
+    config: SimConfig
+    delivery: Delivery
+    inbox: Inbox = field(init=False)
+    parties: PartyStore = field(default_factory=PartyStore)
+    rules: RuleBook = field(default_factory=RuleBook)
+    payee: Payee = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inbox = Inbox(self.config.inbox_size)
+        self.payee = Payee(self.config, self.inbox, self.parties, self.rules, self.delivery)
+
+
+def attribute(path: str, destination: str | None) -> tuple[str | None, str]:
+    """(fsp, FSPIOP path): ``/payeefsp/transfers/x`` → (payeefsp, /transfers/x); ``/transfers/x`` → header."""
+    segments = path.strip("/").split("/")
+    if segments[0] in FSPIOP_RESOURCES or len(segments) < 2:
+        return (destination or None), path
+    return segments[0], "/" + "/".join(segments[1:])
+
+
+def _parse_body(raw: bytes) -> object:
+    if not raw:
+        return None
+    try:
+        return loads(raw)
+    except JsonBodyError:
+        return raw.decode("utf-8", errors="replace")  # keep what came, as evidence
+
+
+async def fsp_traffic(request: Request) -> Response:
+    sim: Simulator = request.app.state.sim
+    fsp, path = attribute(request.url.path, request.headers.get("fspiop-destination"))
+    if request.url.query:
+        path = f"{path}?{request.url.query}"
+    resource = path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
+    body = _parse_body(await request.body())
+    method = request.method.upper()
+    status = 200 if method in _ANSWERED_200 else 202
+    sim.inbox.record(
+        direction="in",
+        fsp=fsp,
+        method=method,
+        path=path,
+        resource=resource,
+        headers=request.headers,
+        body=body,
+        status=status,
+    )
+    if fsp is not None:
+        sim.payee.handle(Incoming(fsp, method, path, resource, dict(request.headers), body))
+    return Response(status_code=status)
+
+
+def create_app(config: SimConfig | None = None, *, delivery: Delivery | None = None) -> Starlette:
+    """Build the simulator app; ``delivery`` overrides the outbound client (default from ``config.delivery``)."""
+    cfg = config or SimConfig()
+    sim = Simulator(cfg, delivery or make_delivery(cfg.delivery, timeout=cfg.timeout))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await sim.payee.aclose()  # cancel pending answers, close the connection pool
+
+    app = Starlette(
+        routes=[
+            Route("/health", control.health, methods=["GET"]),
+            Mount("/_sim", routes=control.routes),
+            Route("/{path:path}", fsp_traffic, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.sim = sim
+    return app

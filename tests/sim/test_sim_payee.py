@@ -100,3 +100,14 @@ def test_payer_callbacks_are_recorded_not_answered(sim: httpx.Client, hub: FakeH
     items = sim.get("/_sim/inbox", params={"fsp": PAYER, "key": tid}).json()["items"]
     assert len(items) == 1 and items[0]["body"] == {"transferState": "COMMITTED"}
     assert hub.paths() == []
+
+
+def test_get_quote_resends_answer_or_3205(sim: httpx.Client, hub: FakeHub) -> None:
+    request, got = quote(sim, hub)
+    deliver(sim, "GET", f"/{PAYEE}/quotes/{request['quoteId']}")
+    again = hub.wait_for(lambda r: r.path == f"/quotes/{request['quoteId']}" and r is not got)
+    assert again.body == got.body
+    unknown = new_id()
+    deliver(sim, "GET", f"/{PAYEE}/quotes/{unknown}")
+    err = hub.wait_path("PUT", f"/quotes/{unknown}/error")
+    assert err.body["errorInformation"]["errorCode"] == "3205"

@@ -20,7 +20,6 @@ from typing import Any
 
 from mojacheck.errors import FspiopError
 from mojacheck.fspiop import (
-    Ilp,
     build_ilp,
     callback_headers,
     condition_for,
@@ -104,7 +103,8 @@ class Payee:
         self.parties = parties
         self.rules = rules
         self.delivery = delivery
-        self.quotes: OrderedDict[str, Ilp] = OrderedDict()  # quoteId → ILP, bounded for soak runs
+        # (fsp, quoteId) → the PUT /quotes body sent, for GET /quotes/{ID}; bounded for soak runs.
+        self.quotes: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ dispatch
@@ -116,6 +116,8 @@ class Payee:
             self._spawn(self._parties(inc, segments[1:]))
         elif inc.method == "POST" and segments == ["quotes"]:
             self._spawn(self._quote(inc))
+        elif inc.method == "GET" and inc.resource == "quotes" and len(segments) == 2:
+            self._spawn(self._quote_again(inc, segments[1]))
         elif inc.method == "POST" and segments == ["transfers"]:
             self._spawn(self._transfer(inc))
 
@@ -233,16 +235,16 @@ class Payee:
             await self.send_error(reply, path, rule.reject_code)
             return
         try:
-            response, ilp = self._quote_response(request, inc.fsp)
+            response = self._quote_response(request, inc.fsp)
         except (KeyError, TypeError, ValueError, FspiopError) as exc:
             await self.send_error(reply, path, "3100", f"cannot quote: {type(exc).__name__} {exc}")
             return
-        self.quotes[quote_id] = ilp
+        self.quotes[(inc.fsp, quote_id)] = response
         while len(self.quotes) > _QUOTE_MEMORY:
             self.quotes.popitem(last=False)
         await self.send(reply, "PUT", path, response)
 
-    def _quote_response(self, request: dict[str, Any], fsp: str) -> tuple[dict[str, Any], Ilp]:
+    def _quote_response(self, request: dict[str, Any], fsp: str) -> dict[str, Any]:
         # No fees in the simulator: for SEND and RECEIVE alike the payee receives what is transferred.
         amount = {"amount": str(request["amount"]["amount"]), "currency": request["amount"]["currency"]}
         response: dict[str, Any] = {
@@ -253,7 +255,16 @@ class Payee:
         ilp = build_ilp(transaction_object(request, response), fsp, self.config.secret_for(fsp))
         response["ilpPacket"] = ilp.packet
         response["condition"] = ilp.condition
-        return response, ilp
+        return response
+
+    async def _quote_again(self, inc: Incoming, quote_id: str) -> None:
+        """GET /quotes/{ID}: resend the answer given, or 3205 for a quote this FSP never answered."""
+        reply = _reply_for(inc)
+        response = self.quotes.get((inc.fsp, quote_id))
+        if response is None:
+            await self.send_error(reply, f"/quotes/{quote_id}", "3205", f"{inc.fsp} has no quote {quote_id}")
+            return
+        await self.send(reply, "PUT", f"/quotes/{quote_id}", response)
 
     # ------------------------------------------------------------ transfers
 

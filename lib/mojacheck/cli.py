@@ -71,7 +71,11 @@ def _run(argv: list[str]) -> int:
         env=ns.env, overrides=ns.overrides, notebooks=ns.notebooks, root=ns.root,
         notebooks_dir=ns.notebooks_dir, output_root=ns.output_root,
     )
-    return run(options).exit_code
+    try:
+        return run(options).exit_code
+    except KeyboardInterrupt:  # services are already stopped by the runner's context managers
+        print("mojacheck: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

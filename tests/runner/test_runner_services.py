@@ -69,6 +69,14 @@ def test_service_never_healthy_hits_deadline(tmp_path: Path) -> None:
         pass
 
 
+def test_port_already_answering_is_refused(tmp_path: Path, stub_url: str) -> None:
+    port = int(stub_url.rsplit(":", 1)[1])
+    spec = _spec(tmp_path, HEALTHY, str(port), port=port)
+    with pytest.raises(RunError, match=r"something already answers at"), services.running(spec, cwd=tmp_path):
+        pass
+    assert not spec.log_file.exists()  # nothing was started
+
+
 def test_stop_kills_a_process_ignoring_terminate() -> None:
     code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('x', flush=True); time.sleep(60)"
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)

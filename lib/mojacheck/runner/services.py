@@ -92,6 +92,13 @@ def running(
     spec: ServiceSpec, *, cwd: Path, env: dict[str, str] | None = None, deadline_s: float = START_DEADLINE_S
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run one service as a subprocess for the duration of the block."""
+    # Something already answering there (a hub left running) would pass our health check in place of ours.
+    status, _ = _probe(spec.health_url, timeout=1.0)
+    if status is not None:
+        raise RunError(
+            f"cannot start the {spec.name}: something already answers at {spec.health_url} "
+            "(one left running?); stop it, or use it with embedded: false"
+        )
     spec.log_file.parent.mkdir(parents=True, exist_ok=True)
     with spec.log_file.open("wb") as log:
         proc = _spawn(spec, log, cwd, env)

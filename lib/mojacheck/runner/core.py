@@ -99,15 +99,23 @@ def _run_one(
         source, run_dir / source.name, parameters, cwd=source.parent, kernel_log=run_dir / "kernel.log"
     )
     if result.output.is_file():
-        from mojacheck.runner.html import export_html
-
-        export_html(result.output, run_dir / f"{source.stem}.html")
+        _write_html(result.output, run_dir / f"{source.stem}.html", out)
     r = result
     line = f"{r.status:<7} {r.duration_s:6.1f}s  checks: {r.passed} passed, {r.failed} failed"
     if result.error is not None:
         line += f"  ({result.error.ename}: {_first_line(result.error.evalue)})"
     print(line, file=out, flush=True)
     return result
+
+
+def _write_html(notebook: Path, html: Path, out: TextIO) -> None:
+    """A report that cannot be rendered must not cost the run its summary and junit: warn and go on."""
+    from mojacheck.runner.html import export_html
+
+    try:
+        export_html(notebook, html)
+    except Exception as exc:
+        print(f"(warning: no HTML for {notebook.name}: {type(exc).__name__}: {exc}) ", end="", file=out)
 
 
 def _first_line(text: str) -> str:

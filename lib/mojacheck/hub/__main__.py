@@ -1,0 +1,5 @@
+import sys
+
+from mojacheck.hub.cli import main
+
+sys.exit(main())

@@ -1,0 +1,128 @@
+"""The embedded hub as one Starlette app: FSPIOP at the root, operator APIs under prefixes.
+
+Routes: ``/health``; ``/admin/…`` central-ledger admin; ``/als-admin/…`` oracles; at the root ALS
+(``/participants``, ``/parties``), quotes and transfers. Unknown paths answer 404/3002, wrong methods
+405/3000, both with an errorInformation body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mojacheck.hub import admin, als, als_admin, quotes, settlement_models, transfers
+from mojacheck.hub.callbacks import Outbox
+from mojacheck.hub.config import HubConfig
+from mojacheck.hub.db import Database
+from mojacheck.hub.expiry import sweep_forever
+from mojacheck.hub.releases import SERVICES, Release, get_release
+from mojacheck.hub.web import error_response, log
+from mojacheck.server import make_delivery
+
+DRAIN_TIMEOUT_S = 2.0
+
+
+@dataclass
+class Hub:
+    """Everything a handler needs: configuration, release rules, the database and the outbox."""
+
+    config: HubConfig
+    release: Release
+    db: Database
+    outbox: Outbox
+    background: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+async def health(request: Request) -> Response:
+    hub: Hub = request.app.state.hub
+    return JSONResponse({
+        "status": "OK",
+        "release": hub.release.name,
+        "versions": hub.release.components,
+        "services": list(SERVICES),
+        "oracle": als_admin.BUILTIN_ORACLE,
+    })
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response("3002", f"{request.method} {request.url.path}", status=404)
+    if exc.status_code == 405:
+        return error_response("3000", "Method Not Allowed", status=405)
+    return error_response("3000", str(exc.detail), status=exc.status_code)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response("2001", "Unexpected error in the hub, see its log")
+
+
+class BearerAuth:
+    """What the API gateway in front of a real hub does: no valid bearer token, 401/3000."""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode() if token else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.expected is None or scope["type"] != "http" or scope["path"] == "/health":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"authorization", b"")
+        if hmac.compare_digest(given, self.expected):
+            await self.app(scope, receive, send)
+            return
+        response = error_response("3000", "Unauthorized: missing or invalid bearer token", status=401)
+        await response(scope, receive, send)
+
+
+def _lifespan(hub: Hub) -> Any:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        sweep = asyncio.get_running_loop().create_task(sweep_forever(hub, hub.config.expiry_interval_s))
+        try:
+            yield
+        finally:
+            sweep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweep
+            await hub.outbox.drain(DRAIN_TIMEOUT_S)
+            await hub.outbox.delivery.aclose()
+
+    return lifespan
+
+
+def create_app(config: HubConfig) -> Starlette:
+    """Build the hub for ``config``; the database is opened (and created if new) here."""
+    release = get_release(config.release)
+    db = Database(config.db_path)
+    delivery = make_delivery(config.delivery_kind, timeout=config.delivery_timeout_s)
+    hub = Hub(config=config, release=release, db=db, outbox=Outbox(db, release, delivery))
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Mount("/admin", routes=[*admin.routes, *settlement_models.routes, Route("/health", health)]),
+        Mount("/als-admin", routes=[*als_admin.routes, Route("/health", health)]),
+        *als.routes,
+        *quotes.routes,
+        *transfers.routes,
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: not_found, Exception: server_error},
+        lifespan=_lifespan(hub),
+    )
+    app.state.hub = hub
+    app.add_middleware(BearerAuth, token=config.bearer_token)
+    return app

@@ -1,0 +1,55 @@
+"""What differs between the Mojaloop releases the hub emulates (behaviour reference §3, §9, §16)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mojacheck.fspiop import SUPPORTED_VERSIONS
+
+
+@dataclass(frozen=True)
+class Release:
+    """One emulated helm release.
+
+    ``liquidity_split``: helm v14 split the single NDC check (4001) into a liquidity check (4001) followed by
+    an NDC check (4200). ``default_version``: the Content-Type version of hub-generated messages.
+    """
+
+    name: str
+    supported: tuple[str, ...]
+    default_version: str
+    liquidity_split: bool
+    components: dict[str, str] = field(default_factory=dict)
+
+
+# Component versions are the ones the behaviour reference names for each release (majors where it gives
+# only majors); they tell a reader which Mojaloop behaviour the hub imitates, nothing more.
+_COMPONENTS: dict[str, dict[str, str]] = {
+    "13": {"helm": "13.x", "central-ledger": "13.16", "ml-api-adapter": "13.x",
+           "account-lookup-service": "12.x", "quoting-service": "13.x", "central-settlement": "13.x"},
+    "14": {"helm": "14.0", "central-ledger": "15.x", "ml-api-adapter": "14.x",
+           "account-lookup-service": "13.x", "quoting-service": "14.x", "central-settlement": "14.x"},
+    "17": {"helm": "17.1", "central-ledger": "19.14.0", "ml-api-adapter": "16.10.1",
+           "account-lookup-service": "17.x", "quoting-service": "17.x", "central-settlement": "17.3.4"},
+}
+
+SERVICES = (
+    "account-lookup-service",
+    "account-lookup-service-admin",
+    "quoting-service",
+    "ml-api-adapter",
+    "central-ledger-admin",
+)
+
+
+def get_release(name: str) -> Release:
+    """The release called ``name`` ("13", "14" or "17"); ValueError for anything else."""
+    if name not in _COMPONENTS:
+        raise ValueError(f"unsupported release {name!r}; expected one of {sorted(_COMPONENTS)}")
+    return Release(
+        name=name,
+        supported=tuple(SUPPORTED_VERSIONS[name]),
+        default_version="2.0" if name == "17" else "1.1",
+        liquidity_split=name != "13",
+        components=dict(_COMPONENTS[name]),
+    )

@@ -1,0 +1,102 @@
+"""Synchronous checks of every FSPIOP request (headers, versions, JSON body) before the 202/200.
+
+Only problems found here are answered synchronously (4xx + errorInformation); everything found later
+goes back as an error callback, as in Mojaloop (behaviour ref §1–3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mojacheck.errors import HeaderError
+from mojacheck.fspiop import parse_content_type, resource_of, validate_headers
+from mojacheck.hub.web import ApiError, Handler, guarded, parse_json, require
+
+if TYPE_CHECKING:
+    from mojacheck.hub.app import Hub
+
+MAX_BODY = 5 * 1024 * 1024  # FSPIOP payload limit; larger → 3104
+
+
+@dataclass
+class FspiopRequest:
+    """One validated FSPIOP request; ``headers`` keep what the sender sent (names lower-cased)."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+    raw: bytes
+    body: Any
+    version: str
+
+    @property
+    def source(self) -> str:
+        return self.headers.get("fspiop-source", "")
+
+    @property
+    def destination(self) -> str:
+        return self.headers.get("fspiop-destination", "")
+
+    @property
+    def content_version(self) -> str:
+        """The Content-Type version as "major.minor" ("" when it cannot be read)."""
+        try:
+            return parse_content_type(self.headers.get("content-type", ""))[1]
+        except Exception:
+            return ""
+
+
+async def read_fspiop(request: Request, hub: Hub, *, with_body: bool) -> FspiopRequest:
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        version = validate_headers(
+            request.method, headers, hub.release.supported, resource=resource_of(request.url.path)
+        )
+    except HeaderError as exc:
+        raise ApiError(
+            exc.code,
+            str(exc),
+            status=getattr(exc, "status", None),
+            extension_list=getattr(exc, "extension_list", None),
+        ) from None
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise ApiError("3104", "Payload is larger than 5 MB")
+    body: Any = None
+    if with_body:
+        body = parse_json(raw)
+        if not isinstance(body, dict):
+            raise ApiError("3101", "Body must be a JSON object")
+    return FspiopRequest(
+        method=request.method,
+        path=request.url.path,
+        params={k: str(v) for k, v in request.path_params.items()},
+        headers=headers,
+        raw=raw,
+        body=body,
+        version=str(version),
+    )
+
+
+FspiopHandler = Callable[["Hub", FspiopRequest], Awaitable[Response]]
+
+
+def fspiop(handler: FspiopHandler, *, required: tuple[str, ...] = (), with_body: bool | None = None) -> Handler:
+    """Wrap an FSPIOP handler: sync validation, then ``handler(hub, req)``; errors never escape as 500."""
+
+    async def endpoint(request: Request) -> Response:
+        hub: Hub = request.app.state.hub
+        body_expected = request.method in ("POST", "PUT", "PATCH") if with_body is None else with_body
+        req = await read_fspiop(request, hub, with_body=body_expected)
+        if required:
+            require(req.body, *required)
+        return await handler(hub, req)
+
+    endpoint.__name__ = handler.__name__
+    return guarded(endpoint)

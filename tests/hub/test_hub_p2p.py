@@ -1,0 +1,151 @@
+"""The P2P golden path through the embedded hub: lookup, quote, transfer, commit notification, GET."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from conftest import P2P
+from hub_support import CURRENCY, FULFILMENT, iso, transfer_body
+
+
+def register_party(p2p: P2P, msisdn: str, owner: str) -> None:
+    r = p2p.hub.fspiop("POST", f"/participants/MSISDN/{msisdn}", owner, body={"fspId": owner, "currency": CURRENCY})
+    assert r.status_code == 202, r.text
+    put = p2p.receiver.get(owner, "PUT", f"/participants/MSISDN/{msisdn}")
+    assert put.body == {"fspId": owner}
+    assert put.headers["fspiop-source"] == "Hub"
+
+
+def test_party_lookup_is_routed_to_the_owner_and_back(p2p: P2P) -> None:
+    msisdn = str(uuid.uuid4().int)[:12]
+    register_party(p2p, msisdn, p2p.payee)
+    r = p2p.hub.fspiop("GET", f"/parties/MSISDN/{msisdn}", p2p.payer)
+    assert r.status_code == 202 and r.content == b""
+    forwarded = p2p.receiver.get(p2p.payee, "GET", f"/parties/MSISDN/{msisdn}")
+    assert forwarded.headers["fspiop-source"] == p2p.payer
+    assert forwarded.headers["fspiop-destination"] == p2p.payee
+    party = {"party": {"partyIdInfo": {"partyIdType": "MSISDN", "partyIdentifier": msisdn, "fspId": p2p.payee},
+                       "name": "Bob"}}
+    r = p2p.hub.fspiop("PUT", f"/parties/MSISDN/{msisdn}", p2p.payee, p2p.payer, body=party)
+    assert r.status_code == 200, r.text
+    answer = p2p.receiver.get(p2p.payer, "PUT", f"/parties/MSISDN/{msisdn}")
+    assert answer.body == party and answer.headers["fspiop-source"] == p2p.payee
+    assert "accept" not in answer.headers
+
+
+def test_participant_get_and_delete(p2p: P2P) -> None:
+    msisdn = str(uuid.uuid4().int)[:12]
+    register_party(p2p, msisdn, p2p.payee)
+    p2p.hub.fspiop("GET", f"/participants/MSISDN/{msisdn}", p2p.payer)
+    assert p2p.receiver.get(p2p.payer, "PUT", f"/participants/MSISDN/{msisdn}").body == {"fspId": p2p.payee}
+    assert p2p.hub.fspiop("DELETE", f"/participants/MSISDN/{msisdn}", p2p.payee).status_code == 202
+    p2p.hub.fspiop("GET", f"/parties/MSISDN/{msisdn}", p2p.payer)
+    err = p2p.receiver.get(p2p.payer, "PUT", f"/parties/MSISDN/{msisdn}/error")
+    assert err.error_code == "3204"
+
+
+def test_unknown_party_is_3204(p2p: P2P) -> None:
+    r = p2p.hub.fspiop("GET", "/parties/MSISDN/000000000", p2p.payer)
+    assert r.status_code == 202
+    err = p2p.receiver.get(p2p.payer, "PUT", "/parties/MSISDN/000000000/error")
+    assert err.error_code == "3204" and err.headers["fspiop-source"] == "Hub"
+
+
+def test_lookup_with_unknown_destination_is_3201(p2p: P2P) -> None:
+    p2p.hub.fspiop("GET", "/parties/MSISDN/111", p2p.payer, "nosuchfsp")
+    assert p2p.receiver.get(p2p.payer, "PUT", "/parties/MSISDN/111/error").error_code == "3201"
+
+
+def test_batch_participants(p2p: P2P) -> None:
+    request_id = str(uuid.uuid4())
+    body = {"requestId": request_id, "partyList": [{"partyIdType": "MSISDN", "partyIdentifier": "5551"},
+                                                   {"partyIdType": "NOPE", "partyIdentifier": "5552"}]}
+    assert p2p.hub.fspiop("POST", "/participants", p2p.payee, body=body).status_code == 202
+    put = p2p.receiver.get(p2p.payee, "PUT", f"/participants/{request_id}")
+    ok, failed = put.body["partyList"]
+    assert "errorInformation" not in ok and failed["errorInformation"]["errorCode"] == "3003"
+
+
+def quote_body(p2p: P2P, quote_id: str) -> dict:
+    return {
+        "quoteId": quote_id, "transactionId": str(uuid.uuid4()),
+        "payee": {"partyIdInfo": {"partyIdType": "MSISDN", "partyIdentifier": "123", "fspId": p2p.payee}},
+        "payer": {"partyIdInfo": {"partyIdType": "MSISDN", "partyIdentifier": "456", "fspId": p2p.payer}},
+        "amountType": "SEND", "amount": {"amount": "100", "currency": CURRENCY},
+        "transactionType": {"scenario": "TRANSFER", "initiator": "PAYER", "initiatorType": "CONSUMER"},
+    }
+
+
+def test_quote_is_relayed_both_ways(p2p: P2P) -> None:
+    quote_id = str(uuid.uuid4())
+    body = quote_body(p2p, quote_id)
+    assert p2p.hub.fspiop("POST", "/quotes", p2p.payer, p2p.payee, body=body).status_code == 202
+    forwarded = p2p.receiver.get(p2p.payee, "POST", "/quotes")
+    assert forwarded.body == body and forwarded.headers["fspiop-source"] == p2p.payer
+    answer = {"transferAmount": {"amount": "100", "currency": CURRENCY}, "expiration": iso(),
+              "ilpPacket": "AYIB", "condition": "x" * 43}
+    r = p2p.hub.fspiop("PUT", f"/quotes/{quote_id}", p2p.payee, p2p.payer, body=answer)
+    assert r.status_code == 200, r.text
+    assert p2p.receiver.get(p2p.payer, "PUT", f"/quotes/{quote_id}").body == answer
+    # The same quote again is forwarded again; a modified one is 3106.
+    p2p.hub.fspiop("POST", "/quotes", p2p.payer, p2p.payee, body=body)
+    p2p.receiver.wait(lambda i: len(p2p.receiver.find(p2p.payee, "POST", "/quotes")) >= 2)
+    p2p.hub.fspiop("POST", "/quotes", p2p.payer, p2p.payee, body={**body, "note": "changed"})
+    assert p2p.receiver.get(p2p.payer, "PUT", f"/quotes/{quote_id}/error").error_code == "3106"
+
+
+def test_quote_to_unknown_payee_is_3201(p2p: P2P) -> None:
+    quote_id = str(uuid.uuid4())
+    p2p.hub.fspiop("POST", "/quotes", p2p.payer, "ghost", body=quote_body(p2p, quote_id))
+    assert p2p.receiver.get(p2p.payer, "PUT", f"/quotes/{quote_id}/error").error_code == "3201"
+
+
+def prepare(p2p: P2P, amount: str = "100", **kwargs: object) -> dict:
+    body = transfer_body(p2p.payer, p2p.payee, amount, **kwargs)  # type: ignore[arg-type]
+    r = p2p.hub.fspiop("POST", "/transfers", p2p.payer, p2p.payee, body=body)
+    assert r.status_code == 202 and r.content == b"", r.text
+    return body
+
+
+def test_transfer_commit_moves_positions_exactly(p2p: P2P) -> None:
+    body = prepare(p2p, "100.5")
+    tid = body["transferId"]
+    forwarded = p2p.receiver.get(p2p.payee, "POST", "/transfers")
+    assert forwarded.body == body and forwarded.headers["fspiop-source"] == p2p.payer
+    assert p2p.hub.position(p2p.payer) == "100.5"
+    fulfil = {"transferState": "COMMITTED", "fulfilment": FULFILMENT, "completedTimestamp": iso()}
+    r = p2p.hub.fspiop("PUT", f"/transfers/{tid}", p2p.payee, p2p.payer, body=fulfil)
+    assert r.status_code == 200, r.text
+    relayed = p2p.receiver.get(p2p.payer, "PUT", f"/transfers/{tid}")
+    assert relayed.body == fulfil and relayed.headers["fspiop-source"] == p2p.payee
+    confirmation = p2p.receiver.get(p2p.payee, "PUT", f"/transfers/{tid}")
+    assert confirmation.body["transferState"] == "COMMITTED"
+    assert confirmation.headers["fspiop-source"] == "Hub"
+    assert "version=2.0" in confirmation.headers["content-type"]  # release 17 default
+    assert Decimal(p2p.hub.position(p2p.payer)) == Decimal("100.5")
+    assert Decimal(p2p.hub.position(p2p.payee)) == Decimal("-100.5")
+    # GET /transfers reports the committed state with the fulfilment.
+    p2p.hub.fspiop("GET", f"/transfers/{tid}", p2p.payer)
+    states = p2p.receiver.wait(lambda i: i.fsp == p2p.payer and i.path == f"/transfers/{tid}"
+                               and i.headers.get("fspiop-source") == "Hub")
+    assert states.body["transferState"] == "COMMITTED" and states.body["fulfilment"] == FULFILMENT
+
+
+def test_reserved_fulfil_gets_patch_committed(p2p: P2P) -> None:
+    tid = prepare(p2p, "7")["transferId"]
+    p2p.receiver.get(p2p.payee, "POST", "/transfers")
+    fulfil = {"transferState": "RESERVED", "fulfilment": FULFILMENT, "completedTimestamp": iso()}
+    assert p2p.hub.fspiop("PUT", f"/transfers/{tid}", p2p.payee, p2p.payer, body=fulfil).status_code == 200
+    patch = p2p.receiver.get(p2p.payee, "PATCH", f"/transfers/{tid}")
+    assert patch.body["transferState"] == "COMMITTED" and patch.body["completedTimestamp"]
+    assert "accept" not in patch.headers
+    to_payer = p2p.receiver.get(p2p.payer, "PUT", f"/transfers/{tid}")
+    assert to_payer.body["transferState"] == "COMMITTED" and to_payer.headers["fspiop-source"] == "Hub"
+    assert p2p.hub.position(p2p.payee) == "-7"
+
+
+def test_get_unknown_transfer_is_3208(p2p: P2P) -> None:
+    tid = str(uuid.uuid4())
+    p2p.hub.fspiop("GET", f"/transfers/{tid}", p2p.payer)
+    assert p2p.receiver.get(p2p.payer, "PUT", f"/transfers/{tid}/error").error_code == "3208"

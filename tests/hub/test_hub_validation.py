@@ -1,0 +1,82 @@
+"""Synchronous FSPIOP validation: headers, versions, bodies, unknown routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import P2P
+from hub_support import HubClient, fspiop_headers, running_hub, transfer_body
+
+EXPECTED_EXTENSIONS_17 = [{"key": "1", "value": "0"}, {"key": "1", "value": "1"}, {"key": "2", "value": "0"}]
+
+
+def test_unsupported_accept_version_is_406_3001(hub: HubClient) -> None:
+    r = hub.fspiop("GET", "/parties/MSISDN/1", "dfsp1",
+                   headers={"Accept": "application/vnd.interoperability.parties+json;version=3"})
+    assert r.status_code == 406
+    info = r.json()["errorInformation"]
+    assert info["errorCode"] == "3001"
+    assert info["extensionList"]["extension"] == EXPECTED_EXTENSIONS_17
+
+
+@pytest.mark.parametrize(("release", "status"), [("14", 406), ("17", 202)])
+def test_version_2_0_is_accepted_at_17_only(tmp_path: Path, release: str, status: int) -> None:
+    with running_hub(str(tmp_path / "hub.sqlite"), release=release) as hub:
+        r = hub.fspiop("GET", "/parties/MSISDN/1", "dfsp1", version="2.0")
+        assert r.status_code == status, r.text
+        if status == 406:
+            assert r.json()["errorInformation"]["errorCode"] == "3001"
+            assert {"key": "2", "value": "0"} not in r.json()["errorInformation"]["extensionList"]["extension"]
+
+
+def test_missing_content_type_is_3102(hub: HubClient) -> None:
+    r = hub.http.get("/parties/MSISDN/1", headers={"Accept": "application/vnd.interoperability.parties+json;version=1",
+                                                   "FSPIOP-Source": "dfsp1", "Date": "Tue, 01 Dec 2026 10:00:00 GMT"})
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3102"
+
+
+def test_malformed_content_type_and_date_are_3101(hub: HubClient) -> None:
+    r = hub.fspiop("GET", "/parties/MSISDN/1", "dfsp1", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3101"
+    r = hub.fspiop("GET", "/parties/MSISDN/1", "dfsp1", headers={"Date": "yesterday"})
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3101"
+
+
+def test_missing_source_and_accept_are_3102(hub: HubClient) -> None:
+    r = hub.fspiop("GET", "/parties/MSISDN/1", "", headers={})
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3102"
+    headers = {"Content-Type": "application/vnd.interoperability.transfers+json;version=1.1",
+               "Date": "Tue, 01 Dec 2026 10:00:00 GMT", "FSPIOP-Source": "dfsp1"}
+    r = hub.http.post("/transfers", headers=headers, content=b"{}")
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3102"
+
+
+def test_body_errors(p2p: P2P) -> None:
+    hub = p2p.hub
+    r = hub.http.post("/transfers", content=b"{not json",
+                      headers=fspiop_headers("transfers", "dfsp1"))
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3101"
+    body = transfer_body(p2p.payer, p2p.payee)
+    del body["condition"]
+    r = hub.fspiop("POST", "/transfers", p2p.payer, p2p.payee, body=body)
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3102"
+    assert "condition" in r.json()["errorInformation"]["errorDescription"]
+    body = transfer_body(p2p.payer, p2p.payee, amount="1.123456")
+    r = hub.fspiop("POST", "/transfers", p2p.payer, p2p.payee, body=body)
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3101"
+
+
+def test_unknown_uri_is_404_3002_and_wrong_method_405(hub: HubClient) -> None:
+    r = hub.fspiop("GET", "/nowhere/at/all", "dfsp1")
+    assert r.status_code == 404 and r.json()["errorInformation"]["errorCode"] == "3002"
+    r = hub.fspiop("PATCH", "/parties/MSISDN/1", "dfsp1", body={})
+    assert r.status_code == 405 and r.json()["errorInformation"]["errorCode"] == "3000"
+
+
+def test_put_quote_with_accept_is_3100(p2p: P2P) -> None:
+    r = p2p.hub.fspiop("PUT", "/quotes/abc", p2p.payee, p2p.payer, body={
+        "transferAmount": {"amount": "1", "currency": "USD"}, "expiration": "2030-01-01T00:00:00.000Z",
+        "ilpPacket": "AYI", "condition": "x" * 43},
+        headers={"Accept": "application/vnd.interoperability.quotes+json;version=1"})
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3100"

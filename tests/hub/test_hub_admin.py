@@ -20,6 +20,7 @@ def test_health_reports_release_and_versions(hub: HubClient) -> None:
 def test_hub_participant_exists_from_the_start(hub: HubClient) -> None:
     r = hub.admin("GET", "/participants/Hub")
     assert r.status_code == 200 and r.json()["name"] == "Hub"
+    assert r.json()["links"]["self"] == f"{hub.url}/admin/participants/Hub"
 
 
 def test_provisioning_flow_and_balances(p2p: P2P) -> None:

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 from conftest import P2P, make_p2p
-from hub_support import FULFILMENT, HubClient, Receiver, iso, running_hub, transfer_body
+from hub_support import CURRENCY, FULFILMENT, HubClient, Receiver, iso, running_hub, transfer_body, unique
 from test_hub_p2p import prepare
+
+from mojacheck.hub import HubConfig, create_app
+from mojacheck.server import ServerThread
 
 OTHER_FULFILMENT = "zAWaBXqN4E7h8Lqg0w-bfyJOm5wnV3pK3Qm3RwxgNxA"
 
@@ -148,3 +151,39 @@ def test_unfunded_payer(release_hub: HubClient, receiver: Receiver, code: str | 
     else:
         assert receiver.get(p2p.payer, "PUT", f"/transfers/{body['transferId']}/error").error_code == code
         assert release_hub.position(p2p.payer) == "0"
+
+
+def test_restart_keeps_a_reserved_transfer_and_still_expires_it(tmp_path: Path, receiver: Receiver) -> None:
+    db = str(tmp_path / "hub.sqlite")
+    with running_hub(db, expiry_interval_s=30) as hub:  # no sweep before the restart
+        p2p = make_p2p(hub, receiver)
+        tid = prepare(p2p, "8", expires_in=1.0)["transferId"]
+        receiver.get(p2p.payee, "POST", "/transfers")
+        assert hub.position(p2p.payer) == "8"
+    with running_hub(db) as hub:
+        assert receiver.get(p2p.payer, "PUT", f"/transfers/{tid}/error").error_code == "3303"
+        assert hub.position(p2p.payer) == "0"
+
+
+def test_on_us_transfers_when_enabled(tmp_path: Path, receiver: Receiver) -> None:
+    config = HubConfig(db_path=str(tmp_path / "hub.sqlite"), on_us_transfers=True)
+    with ServerThread(create_app(config)) as server:
+        hub = HubClient(server.url)
+        p2p = make_p2p(hub, receiver)
+        body = transfer_body(p2p.payer, p2p.payer, "4")
+        hub.fspiop("POST", "/transfers", p2p.payer, p2p.payer, body=body)
+        receiver.get(p2p.payer, "POST", "/transfers")
+        assert hub.position(p2p.payer) == "4"
+        hub.http.close()
+
+
+def test_payee_without_endpoints_gets_3201_to_payer(p2p: P2P) -> None:
+    bare = unique("bare")
+    hub = p2p.hub
+    hub.admin("POST", "/participants", {"name": bare, "currency": CURRENCY})
+    hub.admin("POST", f"/participants/{bare}/initialPositionAndLimits",
+              {"currency": CURRENCY, "limit": {"type": "NET_DEBIT_CAP", "value": "100"}, "initialPosition": 0})
+    body = transfer_body(p2p.payer, bare, "1")
+    hub.fspiop("POST", "/transfers", p2p.payer, bare, body=body)
+    err = p2p.receiver.get(p2p.payer, "PUT", f"/transfers/{body['transferId']}/error")
+    assert err.error_code == "3201"

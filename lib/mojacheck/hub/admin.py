@@ -62,7 +62,9 @@ def participant_or_2001(hub: Hub, name: str, *, active: bool = False) -> sqlite3
 
 
 def participant_item(hub: Hub, request: Request, row: sqlite3.Row) -> dict[str, Any]:
-    link = f"{str(request.base_url).rstrip('/')}/participants/{row['name']}"
+    # The admin API's own base (…/admin), whatever route asked: links point back into it.
+    base = str(request.url.replace(query="")).split("/participants", 1)[0]
+    link = f"{base}/participants/{row['name']}"
     accounts = hub.db.all("SELECT * FROM account WHERE participant_id = ? ORDER BY id", (row["id"],))
     return {
         "name": row["name"],

@@ -33,10 +33,8 @@ def check_completed_timestamp(req: FspiopRequest) -> None:
     value = req.body.get("completedTimestamp")
     if value is None:
         return
-    from mojacheck.hub.transfers import parse_datetime  # late import: transfers imports this module
-
     try:
-        when = parse_datetime(str(value))
+        when = ts.parse_datetime(str(value))
     except ValueError:
         raise ApiError("3101", "/body/completedTimestamp must be an ISO-8601 date-time") from None
     now = datetime.now(UTC)

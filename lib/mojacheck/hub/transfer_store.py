@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,14 @@ EXPIRED = frozenset({EXPIRED_PREPARED, EXPIRED_RESERVED})
 
 PUT_ENDPOINT = "FSPIOP_CALLBACK_URL_TRANSFER_PUT"
 POST_ENDPOINT = "FSPIOP_CALLBACK_URL_TRANSFER_POST"
+
+
+def parse_datetime(text: str) -> datetime:
+    """ISO-8601 date-time with zone → aware UTC datetime; ValueError otherwise."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"no time zone in {text!r}")
+    return value.astimezone(UTC)
 
 
 def get(hub: Hub, transfer_id: str) -> sqlite3.Row | None:

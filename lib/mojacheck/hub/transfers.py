@@ -36,14 +36,6 @@ AMOUNT = re.compile(r"^([0]|([1-9][0-9]{0,17}))([.][0-9]{0,3}[1-9])?$")
 CONDITION = re.compile(r"^[A-Za-z0-9-_]{43}$")
 
 
-def parse_datetime(text: str) -> datetime:
-    """ISO-8601 date-time with zone → aware UTC datetime; ValueError otherwise."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        raise ValueError(f"no time zone in {text!r}")
-    return value.astimezone(UTC)
-
-
 def check_syntax(req: FspiopRequest) -> datetime:
     body = req.body
     if not is_valid_id(str(body["transferId"]), req.version):
@@ -53,7 +45,7 @@ def check_syntax(req: FspiopRequest) -> datetime:
     if not CONDITION.match(str(body["condition"])):
         raise ApiError("3101", "/body/condition does not match the IlpCondition pattern")
     try:
-        return parse_datetime(str(body["expiration"]))
+        return ts.parse_datetime(str(body["expiration"]))
     except ValueError:
         raise ApiError("3101", "/body/expiration must be an ISO-8601 date-time") from None
 

@@ -76,6 +76,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "ndc": Field("decimal", default="100000"),
         "funds_in": Field("decimal", default="200000"),
         "settlement_model": Field("str", default="DEFERREDNET"),
+        # What ALS admin registers as the MSISDN oracle's endpoint (the oracle service of the deployment).
+        "oracle_endpoint": Field("url", required=True),
     },
     "api": {"version": Field("version", default="1.1")},
     "deployment": {
@@ -141,6 +143,7 @@ class ProvisioningParams:
     ndc: Decimal
     funds_in: Decimal
     settlement_model: str
+    oracle_endpoint: str
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,11 @@ class Check:
     actual: str
     passed: bool
     error_code: str | None = None
+    expectation: str | None = None  # the release-expectations entry this check asserts, if any
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "expected": self.expected, "actual": self.actual,
-                "passed": self.passed, "error_code": self.error_code}
+                "passed": self.passed, "error_code": self.error_code, "expectation": self.expectation}
 
 
 @dataclass
@@ -80,10 +81,10 @@ class Scenario:
         return end - self.started
 
     def check(self, name: str, expected: Any, actual: Any, *, error_code: str | None = None,
-              compare: Callable[[Any, Any], bool] | None = None) -> Check:
+              compare: Callable[[Any, Any], bool] | None = None, expectation: str | None = None) -> Check:
         """Record a named check. `compare(expected, actual)` defaults to equality."""
         ok = compare(expected, actual) if compare else expected == actual
-        item = Check(name, _text(expected), _text(actual), bool(ok), error_code)
+        item = Check(name, _text(expected), _text(actual), bool(ok), error_code, expectation)
         self.checks.append(item)
         return item
 

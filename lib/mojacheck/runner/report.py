@@ -78,6 +78,8 @@ def _check_entry(notebook: str, scenario: dict[str, Any], check: dict[str, Any])
         "actual": _text(check.get("actual")),
         "passed": check.get("passed") is True,
         "error_code": None if code is None else str(code),
+        # Optional: the release-expectations entry the check asserts (lib/mojacheck/expectations.py).
+        "expectation": check.get("expectation"),
     }
 
 

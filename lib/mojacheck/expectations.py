@@ -1,0 +1,69 @@
+"""What a hub of a given Mojaloop release is expected to answer, in one table keyed by release.
+
+Notebooks never branch on the release in their cells: they ask `expectations_for(params)` and assert what it
+says, and a check that asserts a release-dependent value names its table entry (`expectation=` key), so a run
+comparison can tell an expected difference between releases from a regression.
+Sources: ../shared/mojaloop-behaviour.md §3 (versions), §9 (liquidity/NDC), §16 (release changes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+RELEASES = ("13", "14", "17")
+
+
+@dataclass(frozen=True)
+class Expectations:
+    release: str
+    # Payer over its net debit cap: one check against the NDC before helm v14; v14 split it (NDC → 4200).
+    ndc_exceeded_code: str
+    # Payer with no settlement funds (under its NDC): v14's liquidity check answers 4001; before, no check.
+    unfunded_payer_code: str | None
+    # FSPIOP versions accepted in Content-Type (and Accept): 2.0 from helm v17.
+    supported_versions: tuple[str, ...]
+    # Content-Type version of messages the hub itself originates (CONTENT.DEFAULT).
+    hub_content_version: str
+    # A payee PUT with transferState RESERVED is answered by a PATCH /transfers (FSPIOP 1.1 commit notification).
+    reserved_patch: bool
+    on_us_transfers: bool
+
+
+_TABLE: dict[str, Expectations] = {
+    "13": Expectations("13", ndc_exceeded_code="4001", unfunded_payer_code=None,
+                       supported_versions=("1.0", "1.1"), hub_content_version="1.1", reserved_patch=True,
+                       on_us_transfers=False),
+    "14": Expectations("14", ndc_exceeded_code="4200", unfunded_payer_code="4001",
+                       supported_versions=("1.0", "1.1"), hub_content_version="1.1", reserved_patch=True,
+                       on_us_transfers=False),
+    "17": Expectations("17", ndc_exceeded_code="4200", unfunded_payer_code="4001",
+                       supported_versions=("1.0", "1.1", "2.0"), hub_content_version="2.0", reserved_patch=True,
+                       on_us_transfers=False),
+}
+
+
+def expectations_for(release: str, *, on_us_transfers: bool | None = None,
+                     supported_versions: tuple[str, ...] | list[str] | None = None) -> Expectations:
+    """The table row for `release`, with the deployment flags the params set applied on top."""
+    try:
+        row = _TABLE[str(release)]
+    except KeyError:
+        raise ValueError(f"no expectations for release {release!r}; known: {', '.join(RELEASES)}") from None
+    if on_us_transfers is not None:
+        row = replace(row, on_us_transfers=bool(on_us_transfers))
+    if supported_versions:
+        row = replace(row, supported_versions=tuple(str(v) for v in supported_versions))
+    return row
+
+
+def from_params(params: dict[str, Any]) -> Expectations:
+    deployment = params.get("deployment") or {}
+    return expectations_for(str(params["hub"]["release"]), on_us_transfers=deployment.get("on_us_transfers"),
+                            supported_versions=deployment.get("supported_versions"))
+
+
+def release_differences(release_a: str, release_b: str) -> dict[str, tuple[Any, Any]]:
+    """Table entries whose value differs between two releases: the differences a comparison may expect."""
+    a, b = asdict(expectations_for(release_a)), asdict(expectations_for(release_b))
+    return {k: (a[k], b[k]) for k in a if k != "release" and a[k] != b[k]}

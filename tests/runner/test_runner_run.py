@@ -51,7 +51,7 @@ def test_failing_check_exits_1_with_summary(mixed: tuple[RunResult, str, Path]) 
     assert set(good) == {"name", "status", "duration_s", "scenarios", "checks", "passed", "failed", "requests"}
     failing = [c for c in summary["checks"] if not c["passed"]]
     assert failing == [{"notebook": "10_good", "scenario": "demo", "name": "amount", "expected": "10",
-                        "actual": "11", "passed": False, "error_code": "3106"}]
+                        "actual": "11", "passed": False, "error_code": "3106", "expectation": None}]
     assert "10_good" in err and "checks: 1 passed, 1 failed" in err
 
 

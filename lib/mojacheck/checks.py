@@ -89,6 +89,20 @@ class Scenario:
         return item
 
     def to_scrap(self) -> dict[str, Any]:
-        return {"name": self.name, "checks": [c.to_dict() for c in self.checks],
-                "requests": [r.to_scrap() for r in self.records],
-                "duration_s": round(self.duration_s, 3)}
+        scrap = {"name": self.name, "checks": [c.to_dict() for c in self.checks],
+                 "requests": [r.to_scrap() for r in self.records],
+                 "duration_s": round(self.duration_s, 3)}
+        if transfers := self.transfer_ids():
+            scrap["transfers"] = transfers  # optional: what `mojacheck snapshot` looks up later, by id
+        return scrap
+
+    def transfer_ids(self) -> list[str]:
+        """Ids of the transfers this scenario asked the hub to create (POST /transfers), in order."""
+        ids: list[str] = []
+        for r in self.records:
+            body = r.request_body
+            if (r.kind == "request" and r.method == "POST" and r.url.split("?")[0].endswith("/transfers")
+                    and isinstance(body, dict) and isinstance(body.get("transferId"), str)
+                    and body["transferId"] not in ids):
+                ids.append(body["transferId"])
+        return ids

@@ -114,6 +114,7 @@ def create_app(config: HubConfig) -> Starlette:
         Route("/health", health, methods=["GET"]),
         Mount("/admin", routes=[*admin.routes, *settlement_models.routes, Route("/health", health)]),
         Mount("/als-admin", routes=[*als_admin.routes, Route("/health", health)]),
+        Mount("/settlement/v2", routes=[Route("/health", health)]),
         *als.routes,
         *quotes.routes,
         *transfers.routes,

@@ -1,0 +1,76 @@
+"""End to end: the real notebooks, executed by papermill through the runner, against the embedded hub and the
+simulator on free loopback ports, twice on one hub database, with a bearer token that must leak nowhere."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mojacheck.runner import RunOptions, run
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "e2e-bearer-9f3c1a-must-not-leak"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _params(tmp: Path) -> Path:
+    """params/local.yaml with free ports and a throwaway hub database."""
+    data = yaml.safe_load((ROOT / "params" / "local.yaml").read_text(encoding="utf-8"))
+    hub, sim = _free_port(), _free_port()
+    base = f"http://127.0.0.1:{hub}"
+    data["hub"].update(port=hub, db=str(tmp / "hub.sqlite3"))
+    data["services"] = {k: v.replace("http://127.0.0.1:4040", base) for k, v in data["services"].items()}
+    data["provisioning"]["oracle_endpoint"] = f"{base}/oracle"
+    data["sim"].update(port=sim, url=f"http://127.0.0.1:{sim}", public_url=f"http://127.0.0.1:{sim}")
+    (tmp / "params").mkdir()
+    (tmp / "params" / "e2e.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[int, Path, str]]:
+    tmp = _params(tmp_path_factory.mktemp("e2e"))
+    results = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MOJACHECK_BEARER_TOKEN", TOKEN)
+        for _ in range(2):  # the second run meets the hub state the first one left
+            err = io.StringIO()
+            result = run(RunOptions(env="e2e", root=tmp, notebooks_dir=ROOT / "notebooks",
+                                    output_root=tmp / "outputs", stderr=err))
+            results.append((result.exit_code, result.run_dir, err.getvalue()))
+    return results
+
+
+def test_both_runs_pass_with_enough_checks(two_runs: list[tuple[int, Path, str]]) -> None:
+    for code, run_dir, err in two_runs:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+        failed = [c for c in summary["checks"] if not c["passed"]]
+        assert code == 0, f"{err}\nfailed checks: {json.dumps(failed, indent=1, ensure_ascii=False)[:4000]}"
+        assert summary["totals"]["failed"] == 0
+        assert summary["totals"]["checks"] >= 60
+        names = {n["name"] for n in summary["notebooks"]}
+        assert {"00_environment", "10_provisioning", "20_p2p_golden_path"} <= names
+        assert all(n["status"] == "passed" for n in summary["notebooks"])
+
+
+def test_outputs_are_complete_offline_and_secret_free(two_runs: list[tuple[int, Path, str]]) -> None:
+    _, run_dir, _ = two_runs[-1]
+    assert (run_dir.parent / "latest").resolve() == run_dir.resolve()
+    for nb in run_dir.glob("[0-9][0-9]_*.ipynb"):
+        page = (run_dir / f"{nb.stem}.html").read_text(encoding="utf-8")
+        for cdn in ("cdnjs", "unpkg", "jsdelivr", "require.min.js", "MathJax.js"):
+            assert cdn not in page, f"{nb.stem}.html references {cdn}"
+    assert (run_dir / "junit.xml").is_file()
+    for path in run_dir.parent.rglob("*"):
+        if path.is_file():
+            assert TOKEN not in path.read_text(encoding="utf-8", errors="replace"), f"token leaked into {path}"

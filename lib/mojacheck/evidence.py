@@ -15,6 +15,7 @@ from typing import Any
 from .checks import Record, Scenario
 
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
+_LEFT = "<td style='text-align:left'>{}</td>"  # JupyterLab right-aligns table cells; checks read left to right
 _BODY_LIMIT = 20_000  # characters of one body shown; a bigger one is cut with a note
 
 
@@ -76,10 +77,10 @@ def checks_html(scenario: Scenario) -> str:
         colour = "#e6f4ea" if c.passed else "#fce8e6"
         mark = "✔" if c.passed else "✘"
         code = html.escape(c.error_code or "")
-        rows.append(f"<tr style='background:{colour}'><td>{mark}</td><td>{html.escape(c.name)}</td>"
-                    f"<td>{html.escape(c.expected)}</td><td>{html.escape(c.actual)}</td><td>{code}</td></tr>")
-    head = "<tr><th></th><th>check</th><th>expected</th><th>actual</th><th>error code</th></tr>"
-    return f"<table>{head}{''.join(rows)}</table>"
+        cells = (mark, html.escape(c.name), html.escape(c.expected), html.escape(c.actual), code)
+        rows.append(f"<tr style='background:{colour}'>{''.join(_LEFT.format(x) for x in cells)}</tr>")
+    head = "".join(f"<th style='text-align:left'>{h}</th>" for h in ("", "check", "expected", "actual", "error code"))
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def scenario_html(scenario: Scenario) -> str:

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from mojacheck.hub.settlement_schema import SETTLEMENT_SCHEMA
+
 HUB_NAME = "Hub"
 
 SCHEMA = """
@@ -90,6 +92,7 @@ class Database:
         self.conn.execute("PRAGMA foreign_keys=ON")
         self._depth = 0
         self.conn.executescript(SCHEMA)
+        self.conn.executescript(SETTLEMENT_SCHEMA)
         self._seed()
 
     def _seed(self) -> None:

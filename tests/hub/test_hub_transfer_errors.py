@@ -187,3 +187,11 @@ def test_payee_without_endpoints_gets_3201_to_payer(p2p: P2P) -> None:
     hub.fspiop("POST", "/transfers", p2p.payer, bare, body=body)
     err = p2p.receiver.get(p2p.payer, "PUT", f"/transfers/{body['transferId']}/error")
     assert err.error_code == "3201"
+
+
+def test_cli_takes_supported_versions() -> None:
+    from mojacheck.hub.cli import _versions, build_parser
+
+    args = build_parser().parse_args(["--supported-versions", "1.0, 1.1"])
+    assert _versions(args.supported_versions) == ("1.0", "1.1")
+    assert _versions(build_parser().parse_args([]).supported_versions) is None

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import P2P
 from hub_support import HubClient, fspiop_headers, running_hub, transfer_body
+
+from mojacheck.hub import HubConfig, create_app
+from mojacheck.hub.releases import get_release
+from mojacheck.server import ServerThread
 
 EXPECTED_EXTENSIONS_17 = [{"key": "1", "value": "0"}, {"key": "1", "value": "1"}, {"key": "2", "value": "0"}]
 
@@ -80,3 +85,48 @@ def test_put_quote_with_accept_is_3100(p2p: P2P) -> None:
         "ilpPacket": "AYI", "condition": "x" * 43},
         headers={"Accept": "application/vnd.interoperability.quotes+json;version=1"})
     assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3100"
+
+
+def _hub_with_versions(tmp_path: Path, release: str, versions: tuple[str, ...]) -> Iterator[HubClient]:
+    config = HubConfig(db_path=str(tmp_path / "hub.sqlite"), release=release, supported_versions=versions)
+    with ServerThread(create_app(config)) as server:
+        client = HubClient(server.url)
+        try:
+            yield client
+        finally:
+            client.http.close()
+
+
+def test_supported_versions_from_the_deployment(tmp_path: Path) -> None:
+    """A v17 deployment narrowed to 1.1: 2.0 and 1.0 are refused with 406/3001 listing only 1.1."""
+    for hub in _hub_with_versions(tmp_path, "17", ("1.1",)):
+        assert hub.fspiop("GET", "/parties/MSISDN/1", "dfsp1", version="1.1").status_code == 202
+        for version in ("2.0", "1.0"):
+            r = hub.fspiop("GET", "/parties/MSISDN/1", "dfsp1", version=version)
+            assert r.status_code == 406, r.text
+            info = r.json()["errorInformation"]
+            assert info["errorCode"] == "3001"
+            assert info["extensionList"]["extension"] == [{"key": "1", "value": "1"}]
+
+
+def test_narrowed_versions_change_the_hub_message_version() -> None:
+    assert get_release("17").default_version == "2.0"
+    narrowed = get_release("17", ("1.0", "1.1"))
+    assert narrowed.supported == ("1.0", "1.1") and narrowed.default_version == "1.1"
+    assert get_release("14", ("1", "1.1")).supported == ("1.0", "1.1")
+    with pytest.raises(ValueError):
+        get_release("14", ("one",))
+
+
+def test_content_type_version_unsupported_is_406_3001(hub: HubClient) -> None:
+    r = hub.fspiop("GET", "/parties/MSISDN/1", "dfsp1",
+                   headers={"Content-Type": "application/vnd.interoperability.parties+json;version=3.0"})
+    assert r.status_code == 406 and r.json()["errorInformation"]["errorCode"] == "3001"
+    assert r.json()["errorInformation"]["extensionList"]["extension"] == EXPECTED_EXTENSIONS_17
+
+
+def test_missing_date_is_3102(hub: HubClient) -> None:
+    headers = fspiop_headers("parties", "dfsp1")
+    del headers["Date"]
+    r = hub.http.get("/parties/MSISDN/1", headers=headers)
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3102"

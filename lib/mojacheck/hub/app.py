@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mojacheck.hub import admin, als, als_admin, quotes, settlement_models, transfers
+from mojacheck.hub import admin, als, als_admin, quotes, settlement_models, settlement_routes, transfers
 from mojacheck.hub.callbacks import Outbox
 from mojacheck.hub.config import HubConfig
 from mojacheck.hub.db import Database
@@ -106,7 +106,7 @@ def _lifespan(hub: Hub) -> Any:
 
 def create_app(config: HubConfig) -> Starlette:
     """Build the hub for ``config``; the database is opened (and created if new) here."""
-    release = get_release(config.release)
+    release = get_release(config.release, config.supported_versions)
     db = Database(config.db_path)
     delivery = make_delivery(config.delivery_kind, timeout=config.delivery_timeout_s)
     hub = Hub(config=config, release=release, db=db, outbox=Outbox(db, release, delivery))
@@ -114,7 +114,7 @@ def create_app(config: HubConfig) -> Starlette:
         Route("/health", health, methods=["GET"]),
         Mount("/admin", routes=[*admin.routes, *settlement_models.routes, Route("/health", health)]),
         Mount("/als-admin", routes=[*als_admin.routes, Route("/health", health)]),
-        Mount("/settlement/v2", routes=[Route("/health", health)]),
+        Mount("/settlement/v2", routes=[*settlement_routes.routes, Route("/health", health)]),
         *als.routes,
         *quotes.routes,
         *transfers.routes,

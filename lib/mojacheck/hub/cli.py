@@ -20,9 +20,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--expiry-interval", type=float, default=1.0, metavar="S",
                         help="seconds between expiry sweeps (Mojaloop: 15)")
     parser.add_argument("--on-us", action="store_true", help="allow transfers with payer = payee")
+    parser.add_argument("--supported-versions", default=None, metavar="V,V",
+                        help="FSPIOP versions accepted, e.g. 1.0,1.1 (default: the release's own list)")
     parser.add_argument("--delivery", choices=("aiohttp", "httpx"), default="aiohttp")
     parser.add_argument("--log-level", default="warning")
     return parser
+
+
+def _versions(text: str | None) -> tuple[str, ...] | None:
+    items = tuple(v.strip() for v in (text or "").split(",") if v.strip())
+    return items or None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         release=args.release,
         expiry_interval_s=args.expiry_interval,
         on_us_transfers=args.on_us,
+        supported_versions=_versions(args.supported_versions),
         bearer_token=os.environ.get(TOKEN_ENV) or None,
         delivery_kind=args.delivery,
     )

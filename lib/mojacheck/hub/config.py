@@ -24,6 +24,7 @@ class HubConfig:
     release: str = "17"
     expiry_interval_s: float = 1.0
     on_us_transfers: bool = False
+    supported_versions: tuple[str, ...] | None = None  # None: the release's own list
     bearer_token: str | None = field(default_factory=_token_from_env)
     delivery_kind: str = "aiohttp"
     delivery_timeout_s: float = 10.0

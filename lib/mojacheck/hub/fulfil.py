@@ -24,8 +24,10 @@ from mojacheck.hub.web import ApiError, body_hash, log
 if TYPE_CHECKING:
     from mojacheck.hub.app import Hub
 
-COMPLETED_WINDOW = timedelta(seconds=300)  # ml-api-adapter: completedTimestamp no older than 5 minutes
-CLOCK_SLACK = timedelta(seconds=1)  # the sender's clock may run a hair ahead of ours
+# ml-api-adapter's fulfil validator (lib/validator.js, defaults): completedTimestamp no older than
+# MAX_FULFIL_TIMEOUT_DURATION_SECONDS (300) and no later than now + MAX_CALLBACK_TIME_LAG_DILATION_MILLISECONDS (200).
+COMPLETED_WINDOW = timedelta(seconds=300)
+CLOCK_SLACK = timedelta(milliseconds=200)
 ERROR_ENDPOINT = "FSPIOP_CALLBACK_URL_TRANSFER_ERROR"
 
 

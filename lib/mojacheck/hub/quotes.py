@@ -65,8 +65,12 @@ async def post_quote(hub: Hub, req: FspiopRequest) -> Response:
     payee = req.destination or str(((req.body.get("payee") or {}).get("partyIdInfo") or {}).get("fspId") or "")
 
     async def work() -> None:
-        if not active(hub, payer):
+        if ledger.participant(hub.db, payer) is None:
             log.warning("POST /quotes from unknown FSP %r dropped (3202)", payer)
+            return
+        if not active(hub, payer):
+            # quoting-service: an inactive payer is "Unsupported participant", Payer FSP ID not found.
+            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3202", f"Payer FSP {payer!r} is inactive")
             return
         problem = _payee_problem(hub, payee, str(req.body["amount"]["currency"]))
         if problem is not None:

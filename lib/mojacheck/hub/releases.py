@@ -13,12 +13,16 @@ class Release:
 
     ``liquidity_split``: helm v14 split the single NDC check (4001) into a liquidity check (4001) followed by
     an NDC check (4200). ``default_version``: the Content-Type version of hub-generated messages.
+    ``expired_get_error``: before helm v15 central-ledger answered a GET (or a duplicate POST) of a transfer that
+    had expired while RESERVED with ``PUT /transfers/{ID}/error`` 3303 instead of ``PUT`` with ``ABORTED``
+    (mojaloop/project#3078, fixed in central-ledger PR #938, shipped with helm v15).
     """
 
     name: str
     supported: tuple[str, ...]
     default_version: str
     liquidity_split: bool
+    expired_get_error: bool = False
     components: dict[str, str] = field(default_factory=dict)
 
 
@@ -42,14 +46,34 @@ SERVICES = (
 )
 
 
-def get_release(name: str) -> Release:
-    """The release called ``name`` ("13", "14" or "17"); ValueError for anything else."""
+def get_release(name: str, supported: tuple[str, ...] | None = None) -> Release:
+    """The release called ``name`` ("13", "14" or "17"); ValueError for anything else.
+
+    ``supported`` replaces the release's accepted FSPIOP versions (a deployment that narrows
+    ``PROTOCOL_VERSIONS``); hub-generated messages then use the release default if still accepted, else the
+    highest accepted version.
+    """
     if name not in _COMPONENTS:
         raise ValueError(f"unsupported release {name!r}; expected one of {sorted(_COMPONENTS)}")
+    default_version = "2.0" if name == "17" else "1.1"
+    versions = tuple(SUPPORTED_VERSIONS[name])
+    if supported:
+        versions = tuple(_version(v) for v in supported)
+        if default_version not in versions:
+            default_version = max(versions, key=lambda v: tuple(int(p) for p in v.split(".")))
     return Release(
         name=name,
-        supported=tuple(SUPPORTED_VERSIONS[name]),
-        default_version="2.0" if name == "17" else "1.1",
+        supported=versions,
+        default_version=default_version,
         liquidity_split=name != "13",
+        expired_get_error=name in ("13", "14"),
         components=dict(_COMPONENTS[name]),
     )
+
+
+def _version(text: str) -> str:
+    """"1.1" stays, "2" becomes "2.0"; anything else is a ValueError."""
+    major, _, minor = str(text).strip().partition(".")
+    if not major.isdigit() or not (minor or "0").isdigit():
+        raise ValueError(f"not an FSPIOP version (major.minor): {text!r}")
+    return f"{int(major)}.{int(minor or 0)}"

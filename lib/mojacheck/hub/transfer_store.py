@@ -83,8 +83,11 @@ def state_body(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def send_state(hub: Hub, row: sqlite3.Row, fsp: str) -> None:
-    """Tell ``fsp`` where the transfer stands; an expired transfer is reported as error 3303."""
-    if row["state"] in EXPIRED:
+    """Tell ``fsp`` where the transfer stands (GET answer, duplicate answer).
+
+    An expired transfer reads ABORTED; releases before helm v15 answered it with error 3303 instead.
+    """
+    if row["state"] in EXPIRED and hub.release.expired_get_error:
         hub.outbox.error_to(fsp, "transfers", params(row["id"]), "3303")
         return
     url = hub.outbox.url(fsp, PUT_ENDPOINT, params(row["id"]))

@@ -47,6 +47,8 @@ def hub_spec(params: Params, log_dir: Path) -> ServiceSpec:
     ]
     if params.deployment.on_us_transfers:
         argv.append("--on-us")
+    if params.deployment.supported_versions:
+        argv += ["--supported-versions", ",".join(params.deployment.supported_versions)]
     return ServiceSpec("hub", argv, f"http://127.0.0.1:{hub.port}/health", log_dir / "hub.log")
 
 

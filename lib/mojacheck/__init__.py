@@ -5,6 +5,7 @@ What notebooks may import. Everything else is internal and may change.
 
 from __future__ import annotations
 
+from . import errors_steps
 from .admin import FSPIOP_ENDPOINTS, Admin, wait_until
 from .admin import endpoint_values as admin_endpoint_values
 from .checks import Check, Scenario
@@ -61,6 +62,7 @@ __all__ = [
     "check_services",
     "check_transfer",
     "connect",
+    "errors_steps",
     "get_transfer",
     "glue",
     "lookup",

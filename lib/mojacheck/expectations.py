@@ -3,7 +3,8 @@
 Notebooks never branch on the release in their cells: they ask `expectations_for(params)` and assert what it
 says, and a check that asserts a release-dependent value names its table entry (`expectation=` key), so a run
 comparison can tell an expected difference between releases from a regression.
-Sources: ../shared/mojaloop-behaviour.md §3 (versions), §9 (liquidity/NDC), §16 (release changes).
+Sources: ../shared/mojaloop-behaviour.md §3 (versions), §9 (liquidity/NDC), §16 (release changes); central-ledger
+(GET of an expired transfer, mojaloop/project#3078; prepare validation of unknown participants).
 """
 
 from __future__ import annotations
@@ -28,15 +29,60 @@ class Expectations:
     # A payee PUT with transferState RESERVED is answered by a PATCH /transfers (FSPIOP 1.1 commit notification).
     reserved_patch: bool
     on_us_transfers: bool
+    # GET /transfers/{ID} of a transfer that expired while RESERVED: before helm v15 central-ledger answered with
+    # PUT …/error 3303; since (mojaloop/project#3078) with PUT transferState ABORTED.
+    expired_transfer_get: str = "ABORTED"
+    # POST /transfers naming a payee FSP the hub does not know: central-ledger's prepare validation, 3100
+    # "Participant X not found". (A v17 central-ledger with its inter-scheme proxy cache on answers 3200 instead.)
+    unknown_payee_transfer_code: str = "3100"
+
+    @property
+    def liquidity_check(self) -> bool:
+        """Whether the hub checks the payer's settlement funds at prepare (helm v14 on)."""
+        return self.unfunded_payer_code is not None
+
+    @property
+    def on_us_result(self) -> str:
+        """What a payer hears about a transfer to itself: COMMITTED when on-us transfers are enabled, else 3100."""
+        return "COMMITTED" if self.on_us_transfers else "3100"
+
+    def accepts(self, version: str) -> bool:
+        """Whether the hub accepts FSPIOP `version` ("2.0") in Content-Type."""
+        return str(version) in self.supported_versions
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(entry, value, what it means) for a notebook's table of the expectations it applied."""
+        values = asdict(self)
+        return [(name, _show(values[name]), DESCRIPTIONS.get(name, "")) for name in values if name != "release"]
+
+
+DESCRIPTIONS: dict[str, str] = {
+    "ndc_exceeded_code": "payer over its net debit cap is told",
+    "unfunded_payer_code": "payer without settlement funds (under its NDC) is told; none = no liquidity check",
+    "supported_versions": "FSPIOP versions accepted (Content-Type, Accept), listed in 3001's extensionList",
+    "hub_content_version": "Content-Type version of messages the hub originates",
+    "reserved_patch": "payee fulfilling with RESERVED gets PATCH COMMITTED",
+    "on_us_transfers": "transfers with payer FSP = payee FSP allowed (deployment flag)",
+    "expired_transfer_get": "GET of a transfer that expired while RESERVED answers",
+    "unknown_payee_transfer_code": "POST /transfers to an unknown payee FSP is told",
+}
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 _TABLE: dict[str, Expectations] = {
     "13": Expectations("13", ndc_exceeded_code="4001", unfunded_payer_code=None,
                        supported_versions=("1.0", "1.1"), hub_content_version="1.1", reserved_patch=True,
-                       on_us_transfers=False),
+                       on_us_transfers=False, expired_transfer_get="3303"),
     "14": Expectations("14", ndc_exceeded_code="4200", unfunded_payer_code="4001",
                        supported_versions=("1.0", "1.1"), hub_content_version="1.1", reserved_patch=True,
-                       on_us_transfers=False),
+                       on_us_transfers=False, expired_transfer_get="3303"),
     "17": Expectations("17", ndc_exceeded_code="4200", unfunded_payer_code="4001",
                        supported_versions=("1.0", "1.1", "2.0"), hub_content_version="2.0", reserved_patch=True,
                        on_us_transfers=False),
@@ -53,7 +99,10 @@ def expectations_for(release: str, *, on_us_transfers: bool | None = None,
     if on_us_transfers is not None:
         row = replace(row, on_us_transfers=bool(on_us_transfers))
     if supported_versions:
-        row = replace(row, supported_versions=tuple(str(v) for v in supported_versions))
+        versions = tuple(str(v) for v in supported_versions)
+        row = replace(row, supported_versions=versions)
+        if row.hub_content_version not in versions:  # the hub then originates in the highest accepted version
+            row = replace(row, hub_content_version=max(versions, key=lambda v: tuple(int(p) for p in v.split("."))))
     return row
 
 

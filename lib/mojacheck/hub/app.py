@@ -21,7 +21,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mojacheck.hub import admin, als, als_admin, quotes, settlement_models, settlement_routes, transfers
+from mojacheck.hub import (
+    admin,
+    als,
+    als_admin,
+    auth_service,
+    quotes,
+    settlement_models,
+    settlement_routes,
+    thirdparty,
+    transfers,
+)
 from mojacheck.hub.callbacks import Outbox
 from mojacheck.hub.config import HubConfig
 from mojacheck.hub.db import Database
@@ -118,6 +128,8 @@ def create_app(config: HubConfig) -> Starlette:
         *als.routes,
         *quotes.routes,
         *transfers.routes,
+        Mount(auth_service.PREFIX, routes=auth_service.routes),
+        *thirdparty.routes,
     ]
     app = Starlette(
         routes=routes,

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from mojacheck.hub.auth_service_schema import AUTH_SERVICE_SCHEMA
 from mojacheck.hub.settlement_schema import SETTLEMENT_SCHEMA
 
 HUB_NAME = "Hub"
@@ -93,6 +94,7 @@ class Database:
         self._depth = 0
         self.conn.executescript(SCHEMA)
         self.conn.executescript(SETTLEMENT_SCHEMA)
+        self.conn.executescript(AUTH_SERVICE_SCHEMA)
         self._seed()
 
     def _seed(self) -> None:

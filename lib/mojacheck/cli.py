@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-USAGE = "mojacheck {run,hub,sim} ..."
+USAGE = "mojacheck {run,hub,sim,compare,snapshot,snapshot-diff} ..."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,14 +30,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mojacheck.sim.cli import main as sim_main
 
         return int(sim_main(rest) or 0)
+    if command in _REPORT_COMMANDS:
+        from mojacheck.reports import commands
+
+        return int(getattr(commands, _REPORT_COMMANDS[command])(rest))
     print(f"usage: {USAGE}\nmojacheck: unknown command {command!r}", file=sys.stderr)
     return 2
 
 
+_REPORT_COMMANDS = {"compare": "compare_main", "snapshot": "snapshot_main", "snapshot-diff": "snapshot_diff_main"}
+
 _HELP = """commands:
-  run   run the notebook suite against an environment (params/<env>.yaml)
-  hub   serve the embedded Mojaloop-compatible hub
-  sim   serve the simulator (test FSPs and callback inbox)
+  run            run the notebook suite against an environment (params/<env>.yaml)
+  hub            serve the embedded Mojaloop-compatible hub
+  sim            serve the simulator (test FSPs and callback inbox)
+  compare        compare two run folders (expected/unexpected differences), write the comparison notebook+HTML
+  snapshot       save the hub's state as seen through its public APIs
+  snapshot-diff  what was lost, changed and new between two snapshots
 
 `mojacheck COMMAND --help` for a command's options."""
 

@@ -1,0 +1,131 @@
+"""The run report (`90_run_report`): pass/fail per notebook and scenario, latency per request type, the slowest
+requests, failures linked to their notebook's HTML, and the report's own checks on the run's scraps."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+from .frames import checks_frame, requests_frame
+from .runs import Run
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from mojacheck.session import Session
+
+
+def notebook_status(nb: Any) -> str:
+    if nb.unreadable:
+        return "unreadable"
+    if nb.crashed:
+        return "crashed"
+    if not nb.scenarios:
+        return "no scenarios"
+    return "failed" if any(c.get("passed") is not True for c in nb.checks) else "passed"
+
+
+def notebook_table(run: Run) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = []
+    for nb in run.notebooks:
+        checks = nb.checks
+        failed = sum(1 for c in checks if c.get("passed") is not True)
+        rows.append({"notebook": nb.name, "status": notebook_status(nb), "scenarios": len(nb.scenarios),
+                     "checks": len(checks), "passed": len(checks) - failed, "failed": failed,
+                     "crash": nb.crashed or nb.unreadable or "", "report": nb.html})
+    return pd.DataFrame(rows, columns=["notebook", "status", "scenarios", "checks", "passed", "failed", "crash",
+                                       "report"])
+
+
+def latency_table(run: Run) -> pd.DataFrame:
+    """p50/p95/max per request type, requests only: a callback's time is when it was read, not a latency."""
+    import pandas as pd
+
+    frame = requests_frame(run.notebooks)
+    frame = frame[frame["kind"] == "request"]
+    if frame.empty:
+        return pd.DataFrame(columns=["type", "count", "p50_ms", "p95_ms", "max_ms"])
+    grouped = frame.groupby("type")["elapsed_ms"]
+    table = pd.DataFrame({"count": grouped.size(), "p50_ms": grouped.quantile(0.5),
+                          "p95_ms": grouped.quantile(0.95), "max_ms": grouped.max()}).round(1)
+    return table.sort_values("p95_ms", ascending=False).reset_index()
+
+
+def latency_chart(table: pd.DataFrame, *, top: int = 20) -> Figure:
+    """Horizontal p50/p95 bars for the `top` request types with the highest p95."""
+    import matplotlib.pyplot as plt
+
+    shown = table.head(top).iloc[::-1]  # slowest at the top of the chart
+    fig, ax = plt.subplots(figsize=(10, 0.35 * max(len(shown), 3) + 1.2))
+    y = range(len(shown))
+    ax.barh([i + 0.2 for i in y], shown["p95_ms"], height=0.4, label="p95", color="#f4a261")
+    ax.barh([i - 0.2 for i in y], shown["p50_ms"], height=0.4, label="p50", color="#2a9d8f")
+    ax.set_yticks(list(y), list(shown["type"]), fontsize=8)
+    ax.set_xlabel("ms")
+    ax.set_title(f"Latency per request type (top {len(shown)} by p95)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    plt.close(fig)  # returned for display once, not shown again by the inline backend
+    return fig
+
+
+def slowest_requests(run: Run, n: int = 10) -> pd.DataFrame:
+    frame = requests_frame(run.notebooks)
+    frame = frame[frame["kind"] == "request"]
+    columns = ["elapsed_ms", "method", "url", "status", "notebook", "scenario"]
+    return frame.sort_values("elapsed_ms", ascending=False).head(n)[columns].reset_index(drop=True)
+
+
+def failures(run: Run) -> pd.DataFrame:
+    frame = checks_frame(run.notebooks)
+    failed = frame[~frame["passed"]].copy()
+    failed["report"] = failed["notebook"] + ".html"
+    return failed[["notebook", "scenario", "check", "expected", "actual", "error_code", "report"]].reset_index(
+        drop=True)
+
+
+def failures_html(table: pd.DataFrame) -> str:
+    """The failures as an HTML table whose notebook column links to that notebook's report (relative link:
+    the run folder can be moved or archived)."""
+    if table.empty:
+        return "<p>No failed checks in the notebooks before this report.</p>"
+    head = "".join(f"<th>{h}</th>" for h in ("notebook", "scenario", "check", "expected", "actual", "error code"))
+    rows = []
+    for r in table.itertuples(index=False):
+        link = f"<a href='{html.escape(r.report)}'>{html.escape(r.notebook)}</a>"
+        cells = [link] + [html.escape("" if v is None else str(v))
+                          for v in (r.scenario, r.check, r.expected, r.actual, r.error_code)]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+# ---------------------------------------------------------------- the report's own checks
+# They check the contract between the notebooks and the reports (scraps present, scenarios with checks, reports
+# linkable), never the notebooks' own outcomes: those are already counted once, where they happened.
+
+
+def check_glued(session: Session, run: Run) -> None:
+    """Every notebook before the report that ran to the end glued at least one scenario. A crashed notebook
+    is skipped: the runner already counts its crash, and the notebook table shows it."""
+    session.check("run folder is readable", "a folder", "a folder" if run.folder.is_dir() else "missing")
+    for nb in run.notebooks:
+        if nb.crashed or nb.unreadable:
+            continue
+        count = len(nb.scenarios)
+        session.check(f"{nb.name} glued its scenarios", "≥ 1 scenario", f"{count} scenarios",
+                      compare=lambda _e, _a, n=count: n >= 1)
+
+
+def check_every_scenario_checked(session: Session, run: Run) -> None:
+    empty = [f"{nb.name} :: {s.get('name')}" for nb in run.notebooks for s in nb.scenarios if not s.get("checks")]
+    session.check("scenarios without checks", "none", empty or "none")
+
+
+def check_failure_links(session: Session, run: Run) -> None:
+    """Every notebook with a failed check has the HTML report the failure table links to."""
+    missing = [nb.html for nb in run.notebooks
+               if any(c.get("passed") is not True for c in nb.checks) and not (run.folder / nb.html).is_file()]
+    session.check("linked notebook reports that are missing", "none", missing or "none")

@@ -71,9 +71,19 @@ __all__ = [
     "pay",
     "quote",
     "register_party",
+    "reports",
     "send_transfer",
     "show_params",
     "standard_parties",
     "transfer",
     "wait_until",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # `mc.reports` is loaded on first use: it imports pandas and matplotlib, which most notebooks never need.
+    if name == "reports":
+        import importlib
+
+        return importlib.import_module(".reports", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

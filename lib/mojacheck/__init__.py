@@ -5,7 +5,7 @@ What notebooks may import. Everything else is internal and may change.
 
 from __future__ import annotations
 
-from . import errors_steps
+from . import errors_steps, settlement
 from .admin import FSPIOP_ENDPOINTS, Admin, wait_until
 from .admin import endpoint_values as admin_endpoint_values
 from .checks import Check, Scenario
@@ -36,6 +36,7 @@ from .p2p import (
 )
 from .parties import standard_parties
 from .session import Session, connect
+from .settlement import Tally, check_ledger_balanced, settle_pending
 from .simclient import Callback
 
 __all__ = [
@@ -53,9 +54,11 @@ __all__ = [
     "Scenario",
     "ServiceError",
     "Session",
+    "Tally",
     "Transfer",
     "UnexpectedResponse",
     "admin_endpoint_values",
+    "check_ledger_balanced",
     "check_lookup",
     "check_positions",
     "check_quote",
@@ -73,6 +76,8 @@ __all__ = [
     "register_party",
     "reports",
     "send_transfer",
+    "settle_pending",
+    "settlement",
     "show_params",
     "standard_parties",
     "transfer",

@@ -158,8 +158,16 @@ def account_inactive(s: Session, fsp: str, ledger_type: str, currency: str) -> I
 
 
 # -- transfers --------------------------------------------------------------------------------------------------
-def _iso(delta_s: float = 0) -> str:
+def timestamp(delta_s: float = 0) -> str:
+    """UTC now (+ `delta_s`) as FSPIOP writes date-times: ISO-8601, milliseconds, Z."""
     return (datetime.now(UTC) + timedelta(seconds=delta_s)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def delivered(s: Session, fsp: str, resource: str, key: str, *, after: int, method: str | None = None) -> int:
+    """How many messages the hub delivered to `fsp` about `resource`/`key` since `after` (no waiting)."""
+    query = {"fsp": fsp, "resource": resource, "key": key, "after": after, "direction": "in", "method": method}
+    found = s.sim._call("GET", "/_sim/inbox", params=query)
+    return sum(1 for item in found["items"] if item.get("direction", "in") == "in")
 
 
 def transfer_body(q: Quote, *, expires_in_s: float = 60, payee_fsp: str | None = None) -> dict[str, Any]:
@@ -167,7 +175,7 @@ def transfer_body(q: Quote, *, expires_in_s: float = 60, payee_fsp: str | None =
     return {
         "transferId": new_id(), "payerFsp": q.payer.fsp, "payeeFsp": payee_fsp or q.payee.fsp,
         "amount": dict(q.transfer_amount), "ilpPacket": q.callback.body["ilpPacket"],
-        "condition": q.callback.body["condition"], "expiration": _iso(expires_in_s),
+        "condition": q.callback.body["condition"], "expiration": timestamp(expires_in_s),
     }
 
 

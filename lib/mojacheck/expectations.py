@@ -46,6 +46,11 @@ class Expectations:
         """What a payer hears about a transfer to itself: COMMITTED when on-us transfers are enabled, else 3100."""
         return "COMMITTED" if self.on_us_transfers else "3100"
 
+    @property
+    def on_us_state(self) -> str:
+        """The state a GET reports afterwards for that on-us transfer."""
+        return "COMMITTED" if self.on_us_transfers else "ABORTED"
+
     def accepts(self, version: str) -> bool:
         """Whether the hub accepts FSPIOP `version` ("2.0") in Content-Type."""
         return str(version) in self.supported_versions

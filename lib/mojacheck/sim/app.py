@@ -13,7 +13,7 @@ from starlette.routing import Mount, Route
 
 from mojacheck.server.delivery import Delivery, make_delivery
 from mojacheck.server.jsonutil import JsonBodyError, loads
-from mojacheck.sim import control
+from mojacheck.sim import control, thirdparty
 from mojacheck.sim.config import SimConfig
 from mojacheck.sim.inbox import Inbox
 from mojacheck.sim.payee import Incoming, Payee
@@ -40,10 +40,12 @@ class Simulator:
     parties: PartyStore = field(default_factory=PartyStore)
     rules: RuleBook = field(default_factory=RuleBook)
     payee: Payee = field(init=False)
+    thirdparty: thirdparty.ThirdParty = field(init=False)
 
     def __post_init__(self) -> None:
         self.inbox = Inbox(self.config.inbox_size)
         self.payee = Payee(self.config, self.inbox, self.parties, self.rules, self.delivery)
+        self.thirdparty = thirdparty.ThirdParty(self.config, self.inbox, self.delivery)
 
 
 def attribute(path: str, destination: str | None) -> tuple[str | None, str]:
@@ -84,6 +86,7 @@ async def fsp_traffic(request: Request) -> Response:
     )
     if fsp is not None:
         sim.payee.handle(Incoming(fsp, method, path, resource, dict(request.headers), body))
+        sim.thirdparty.handle(Incoming(fsp, method, path, resource, dict(request.headers), body))
     return Response(status_code=status)
 
 
@@ -95,11 +98,13 @@ def create_app(config: SimConfig | None = None, *, delivery: Delivery | None = N
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await sim.thirdparty.aclose()  # 3PPI flows first: they share the payee's connection pool
         await sim.payee.aclose()  # cancel pending answers, close the connection pool
 
     app = Starlette(
         routes=[
             Route("/health", control.health, methods=["GET"]),
+            Mount("/_sim/thirdparty", routes=thirdparty.routes),
             Mount("/_sim", routes=control.routes),
             Route("/{path:path}", fsp_traffic, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         ],

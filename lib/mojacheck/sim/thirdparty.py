@@ -1,0 +1,342 @@
+"""The simulator's 3PPI side: DFSPs that link accounts and run PISP-initiated transactions, and PISPs that
+hold real credentials (behaviour ref §13).
+
+Which role an FSP plays follows from what it receives: ``POST /consentRequests``, ``GET /accounts``,
+``POST /thirdpartyRequests/transactions`` make it a DFSP; ``POST /consents`` and
+``POST /thirdpartyRequests/authorizations`` make it a PISP. Flows are coroutines that send a request and
+wait for its answer (``expect``: a future resolved by the matching delivery, with a deadline).
+Everything sent is recorded in the inbox as ``direction: out``.
+
+Control API (JSON) under ``/_sim/thirdparty``:
+
+* ``PUT /{fsp}/dfsp`` ``{"authChannels": ["WEB", "OTP"], "authService": "centralAuth"}``: the DFSP's settings.
+* ``PUT|DELETE /{fsp}/users/{userId}`` ``{"accounts": [{"accountNickname", "address", "currency"}]}``: a user.
+* ``GET /{fsp}/otp/{consentRequestId}``: the OTP the DFSP texted the user (the user's phone).
+* ``GET /{fsp}/authorize/{consentRequestId}``: the DFSP's web login (``authUri``); the user logs in and is
+  redirected (302) to the PISP's ``callbackUri`` with ``secret`` in the query.
+* ``GET /{fsp}``: the FSP's consents and transactions (states only, never keys).
+* ``POST /rules`` ``{"fsp"?, "action": "authorization|credential", "match": {"id"}?,
+  "behaviour": "reject|no_answer|bad_signature"}`` → 201 ``{"id"}``; ``DELETE /rules/{id}``. ``authorization``
+  rules match a transactionRequestId, ``credential`` rules a consentRequestId or consentId.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import urllib.parse
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from mojacheck.fspiop import error_body, request_headers
+from mojacheck.server.delivery import Delivery, DeliveryResult
+from mojacheck.server.jsonutil import JsonBodyError, dumps, json_response, loads
+from mojacheck.sim.config import SimConfig
+from mojacheck.sim.inbox import Inbox
+from mojacheck.sim.payee import Incoming
+from mojacheck.sim.thirdparty_crypto import KeyPair
+
+log = logging.getLogger(__name__)
+
+TP_VERSION = "1.0"
+FSPIOP_VERSION = "1.1"
+WAIT_S = 20.0
+ACTIONS = ("authorization", "credential")
+BEHAVIOURS = ("reject", "no_answer", "bad_signature")
+
+
+# ---------------------------------------------------------------- state
+
+
+@dataclass
+class ConsentRequest:
+    pisp: str
+    user_id: str
+    scopes: list[dict[str, Any]]
+    channel: str
+    callback_uri: str
+    secret: str
+    used: bool = False
+
+
+@dataclass
+class Consent:
+    pisp: str
+    consent_request_id: str
+    scopes: list[dict[str, Any]]
+    status: str = "ISSUED"  # ISSUED → REGISTERING → ACTIVE | INVALID; REVOKED
+    credential: dict[str, Any] | None = None
+
+
+@dataclass
+class Dfsp:
+    auth_channels: tuple[str, ...] = ("WEB", "OTP")
+    auth_service: str = "centralAuth"
+    users: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    requests: dict[str, ConsentRequest] = field(default_factory=dict)
+    consents: dict[str, Consent] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)  # account address → consentId
+    transactions: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Pisp:
+    keys: dict[str, KeyPair] = field(default_factory=dict)  # consentId → the credential's key pair
+    links: dict[str, str] = field(default_factory=dict)  # account address → consentId
+
+
+@dataclass(frozen=True)
+class TpRule:
+    id: str
+    action: str
+    behaviour: str
+    fsp: str | None = None
+    match_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "fsp": self.fsp, "action": self.action, "behaviour": self.behaviour,
+                "match": {"id": self.match_id} if self.match_id else {}}
+
+
+class ControlError(ValueError):
+    pass
+
+
+def parse_rule(body: Any, rule_id: str) -> TpRule:
+    if not isinstance(body, dict):
+        raise ControlError("body: expected a JSON object")
+    if body.get("action") not in ACTIONS:
+        raise ControlError(f"action: expected one of {', '.join(ACTIONS)}")
+    if body.get("behaviour") not in BEHAVIOURS:
+        raise ControlError(f"behaviour: expected one of {', '.join(BEHAVIOURS)}")
+    match = body.get("match") or {}
+    if not isinstance(match, dict) or set(match) - {"id"}:
+        raise ControlError("match: expected {\"id\": ...}")
+    return TpRule(rule_id, body["action"], body["behaviour"], body.get("fsp") or None, match.get("id") or None)
+
+
+# ---------------------------------------------------------------- the role player
+
+
+@dataclass
+class Waiter:
+    fsp: str
+    method: str
+    path: str
+    source: str | None
+    future: asyncio.Future[Incoming]
+
+
+def base_path(path: str) -> str:
+    bare = path.split("?", 1)[0].rstrip("/")
+    return bare[: -len("/error")] if bare.endswith("/error") else bare
+
+
+class ThirdParty:
+    def __init__(self, config: SimConfig, inbox: Inbox, delivery: Delivery) -> None:
+        self.config = config
+        self.inbox = inbox
+        self.delivery = delivery
+        self.dfsps: dict[str, Dfsp] = {}
+        self.pisps: dict[str, Pisp] = {}
+        self.rules: dict[str, TpRule] = {}
+        self._rule_ids = itertools.count(1)
+        self._waiters: list[Waiter] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def dfsp(self, fsp: str) -> Dfsp:
+        return self.dfsps.setdefault(fsp, Dfsp())
+
+    def pisp(self, fsp: str) -> Pisp:
+        return self.pisps.setdefault(fsp, Pisp())
+
+    def rule(self, fsp: str, action: str, ids: tuple[str, ...]) -> TpRule | None:
+        for rule in reversed(self.rules.values()):
+            if rule.action == action and rule.fsp in (None, fsp) and (rule.match_id is None or rule.match_id in ids):
+                return rule
+        return None
+
+    # ------------------------------------------------------------ dispatch
+
+    def handle(self, inc: Incoming) -> None:
+        """Resolve a waiting flow, or start the role's answer to ``inc``."""
+        path = base_path(inc.path)
+        is_error = path != inc.path.split("?", 1)[0].rstrip("/")
+        source = inc.headers.get("fspiop-source")
+        for waiter in list(self._waiters):
+            # An error may come from the hub instead of the party asked, so errors match whatever the source.
+            from_expected = waiter.source in (None, source) or is_error
+            if (waiter.fsp, waiter.method, waiter.path) == (inc.fsp, inc.method, path) and from_expected \
+                    and not waiter.future.done():
+                self._waiters.remove(waiter)
+                waiter.future.set_result(inc)
+                return
+        from mojacheck.sim import thirdparty_dfsp, thirdparty_pisp  # the flows import this module
+
+        handler = thirdparty_dfsp.handler_for(self, inc) or thirdparty_pisp.handler_for(self, inc)
+        if handler is not None:
+            self.spawn(handler)
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(self._guard(coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _guard(coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            await coro
+        except Exception:
+            log.exception("simulator 3PPI task failed")
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def expect(self, fsp: str, method: str, path: str, *, source: str | None = None) -> asyncio.Future[Incoming]:
+        """A future for the delivery to ``fsp`` of ``method path`` (or its /error); register before sending."""
+        future: asyncio.Future[Incoming] = asyncio.get_running_loop().create_future()
+        self._waiters.append(Waiter(fsp, method, base_path(path), source, future))
+        return future
+
+    async def answer(self, future: asyncio.Future[Incoming], timeout: float = WAIT_S) -> Incoming | None:
+        """The awaited delivery, or None at the deadline (the waiter is dropped)."""
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            self._waiters = [w for w in self._waiters if w.future is not future]
+            return None
+
+    # ------------------------------------------------------------ sending
+
+    async def send(self, fsp: str, destination: str, method: str, path: str, body: Any, *,
+                   version: str = TP_VERSION) -> DeliveryResult:
+        """One message from ``fsp`` to the hub for ``destination``; recorded as an outbound inbox item."""
+        resource = path.lstrip("/").split("/", 1)[0]
+        headers = request_headers(resource, fsp, destination, version=version,
+                                  accept=method in ("GET", "POST", "DELETE"))
+        token = self.config.bearer()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        url = self.config.url_for(resource, path)
+        result = await self.delivery.send(method, url, headers, None if body is None else dumps(body))
+        self.inbox.record(direction="out", fsp=fsp, method=method, path=path, resource=resource, headers=headers,
+                          body=body, status=result.status, url=url, deliveryError=result.error,
+                          elapsedMs=round(result.elapsed_ms, 1))
+        return result
+
+    async def send_error(self, fsp: str, destination: str, path: str, code: str, detail: str) -> None:
+        await self.send(fsp, destination, "PUT", f"{path}/error", error_body(code, detail))
+
+
+# ---------------------------------------------------------------- control API
+
+
+def _tp(request: Request) -> ThirdParty:
+    return request.app.state.sim.thirdparty  # type: ignore[no-any-return]
+
+
+async def _body(request: Request) -> Any:
+    try:
+        return loads(await request.body() or b"{}")
+    except JsonBodyError as exc:
+        raise ControlError(f"body: {exc}") from None
+
+
+def _guarded(fn: Callable[[Request], Coroutine[Any, Any, Response]]) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await fn(request)
+        except ControlError as exc:
+            return json_response({"error": str(exc)}, 400)
+
+    return endpoint
+
+
+async def put_dfsp(request: Request) -> Response:
+    body, dfsp = await _body(request), _tp(request).dfsp(request.path_params["fsp"])
+    channels = body.get("authChannels", list(dfsp.auth_channels))
+    if not isinstance(channels, list) or any(c not in ("WEB", "OTP") for c in channels):
+        raise ControlError("authChannels: expected a list of WEB, OTP")
+    dfsp.auth_channels = tuple(channels)
+    dfsp.auth_service = str(body.get("authService") or dfsp.auth_service)
+    return json_response({"authChannels": list(dfsp.auth_channels), "authService": dfsp.auth_service})
+
+
+async def put_user(request: Request) -> Response:
+    body = await _body(request)
+    accounts = body.get("accounts")
+    if not isinstance(accounts, list) or not all(isinstance(a, dict) and a.get("address") for a in accounts):
+        raise ControlError("accounts: expected a list of {accountNickname, address, currency}")
+    _tp(request).dfsp(request.path_params["fsp"]).users[request.path_params["user"]] = accounts
+    return json_response({"user": request.path_params["user"], "accounts": accounts})
+
+
+async def delete_user(request: Request) -> Response:
+    found = _tp(request).dfsp(request.path_params["fsp"]).users.pop(request.path_params["user"], None)
+    return Response(status_code=204 if found is not None else 404)
+
+
+def _consent_request(request: Request) -> ConsentRequest | None:
+    return _tp(request).dfsp(request.path_params["fsp"]).requests.get(request.path_params["id"])
+
+
+async def get_otp(request: Request) -> Response:
+    cr = _consent_request(request)
+    if cr is None or cr.channel != "OTP":
+        return json_response({"error": "no OTP was sent for this consent request"}, 404)
+    return json_response({"otp": cr.secret, "userId": cr.user_id})
+
+
+async def authorize(request: Request) -> Response:
+    """The DFSP's web login: the user logs in, grants the consent and is sent back to the PISP."""
+    cr = _consent_request(request)
+    if cr is None or cr.channel != "WEB":
+        return json_response({"error": "no web authorization pending for this consent request"}, 404)
+    query = urllib.parse.urlencode({"consentRequestId": request.path_params["id"], "secret": cr.secret})
+    separator = "&" if "?" in cr.callback_uri else "?"
+    return RedirectResponse(f"{cr.callback_uri}{separator}{query}", status_code=302)
+
+
+async def get_state(request: Request) -> Response:
+    tp = _tp(request)
+    fsp = request.path_params["fsp"]
+    dfsp = tp.dfsps.get(fsp)
+    pisp = tp.pisps.get(fsp)
+    return json_response({
+        "consents": {k: c.status for k, c in (dfsp.consents.items() if dfsp else ())},
+        "links": dict(dfsp.links) if dfsp else {},
+        "transactions": dict(dfsp.transactions) if dfsp else {},
+        "credentials": sorted(pisp.keys) if pisp else [],
+    })
+
+
+async def add_rule(request: Request) -> Response:
+    tp = _tp(request)
+    rule = parse_rule(await _body(request), f"tp-rule-{next(tp._rule_ids)}")
+    tp.rules[rule.id] = rule
+    return json_response(rule.to_json(), 201)
+
+
+async def delete_rule(request: Request) -> Response:
+    found = _tp(request).rules.pop(request.path_params["rule_id"], None)
+    return Response(status_code=204 if found else 404)
+
+
+routes = [
+    Route("/rules", _guarded(add_rule), methods=["POST"]),
+    Route("/rules/{rule_id}", _guarded(delete_rule), methods=["DELETE"]),
+    Route("/{fsp}", _guarded(get_state), methods=["GET"]),
+    Route("/{fsp}/dfsp", _guarded(put_dfsp), methods=["PUT"]),
+    Route("/{fsp}/users/{user}", _guarded(put_user), methods=["PUT"]),
+    Route("/{fsp}/users/{user}", _guarded(delete_user), methods=["DELETE"]),
+    Route("/{fsp}/otp/{id}", _guarded(get_otp), methods=["GET"]),
+    Route("/{fsp}/authorize/{id}", _guarded(authorize), methods=["GET"]),
+]

@@ -5,7 +5,7 @@ What notebooks may import. Everything else is internal and may change.
 
 from __future__ import annotations
 
-from . import errors_steps, settlement
+from . import errors_steps, settlement, thirdparty
 from .admin import FSPIOP_ENDPOINTS, Admin, wait_until
 from .admin import endpoint_values as admin_endpoint_values
 from .checks import Check, Scenario
@@ -80,6 +80,7 @@ __all__ = [
     "settlement",
     "show_params",
     "standard_parties",
+    "thirdparty",
     "transfer",
     "wait_until",
 ]

@@ -122,6 +122,7 @@ def _snapshot_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="default: outputs/<env>/snapshots/<timestamp>.json")
     p.add_argument("--transfers", type=int, default=None, metavar="N",
                    help="read back at most the newest N transfer ids of the env's runs (default 200; 0: none)")
+    p.add_argument("--output-root", type=Path, default=None, help="where the env's runs are (default: <root>/outputs)")
     p.add_argument("--root", type=Path, default=None)
     return p
 
@@ -138,7 +139,7 @@ def snapshot_main(argv: Sequence[str]) -> int:
         params = load_params(ns.env, overrides=ns.overrides, root=root)
     except MojacheckError as exc:
         return _fail(str(exc))
-    env_dir = root / "outputs" / ns.env
+    env_dir = (ns.output_root or root / "outputs").resolve() / ns.env
     limit = snapshot.TRANSFER_LIMIT if ns.transfers is None else max(ns.transfers, 0)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = (ns.out or env_dir / "snapshots" / f"{stamp}.json").resolve()

@@ -112,7 +112,8 @@ def index_checks(summary: dict[str, Any]) -> dict[CheckKey, dict[str, Any]]:
     seen: Counter[tuple[str, str, str]] = Counter()
     out: dict[CheckKey, dict[str, Any]] = {}
     for c in summary.get("checks", []):
-        base = (str(c.get("notebook", "")), str(c.get("scenario", "")), check_identity(str(c.get("name", ""))))
+        base = (str(c.get("notebook", "")), check_identity(str(c.get("scenario", ""))),
+                check_identity(str(c.get("name", ""))))
         seen[base] += 1
         out[(*base, seen[base])] = c
     return out
@@ -148,15 +149,33 @@ def _explained(key: str | None, diffs: dict[str, tuple[Any, Any]], ra: str, rb: 
     return True, f"'{key}' changes from {before} to {after} between releases {ra} and {rb}"
 
 
+def pair_checks(ia: dict[CheckKey, dict[str, Any]], ib: dict[CheckKey, dict[str, Any]]
+                ) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+    """Checks of A and B that are the same check: the same identity, or — when a check's name carries its
+    release-dependent value (`payer over its NDC is told: 4001 …` vs `… 4200 …`) — the same notebook,
+    scenario and expectation key among those left unpaired, in order."""
+    pairs: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = [(ia[k], ib[k]) for k in ia if k in ib]
+    only_a: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for key, c in ia.items():
+        if key not in ib and c.get("expectation"):
+            only_a.setdefault((key[0], key[1], str(c["expectation"])), []).append(c)
+    for key, c in ib.items():
+        if key in ia:
+            continue
+        waiting = only_a.get((key[0], key[1], str(c.get("expectation")))) if c.get("expectation") else None
+        pairs.append((waiting.pop(0), c) if waiting else (None, c))
+    paired = {id(ca) for ca, _ in pairs if ca is not None}
+    pairs += [(c, None) for key, c in ia.items() if key not in ib and id(c) not in paired]
+    return pairs
+
+
 def compare_checks(a: dict[str, Any], b: dict[str, Any], diffs: dict[str, tuple[Any, Any]]) -> list[Difference]:
     """Outcome and error-code changes between two summaries (pure: no files)."""
     ra, rb = (str((s.get("hub") or {}).get("release", "")) for s in (a, b))
-    ia, ib = index_checks(a), index_checks(b)
     out: list[Difference] = []
-    for key in [*ia, *(k for k in ib if k not in ia)]:
-        ca, cb = ia.get(key), ib.get(key)
-        notebook, scenario, _, _ = key
-        name = str((cb or ca or {}).get("name", ""))
+    for ca, cb in pair_checks(index_checks(a), index_checks(b)):
+        shown = cb or ca or {}
+        notebook, scenario, name = (str(shown.get(k, "")) for k in ("notebook", "scenario", "name"))
         expectation = _expectation(ca, cb)
         oa, ob = _outcome(ca), _outcome(cb)
         if oa != ob:
@@ -188,7 +207,8 @@ def version_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
         ca, cb = ia.get(key), ib.get(key)
         if not any(c and _is_version_check(c) for c in (ca, cb)):
             continue
-        rows.append({"notebook": key[0], "scenario": key[1], "check": str((cb or ca or {}).get("name", key[2])),
+        shown = cb or ca or {}
+        rows.append({"notebook": key[0], "scenario": shown.get("scenario", key[1]), "check": shown.get("name", key[2]),
                      "a": f"{_outcome(ca)}: {ca.get('actual')}" if ca else "absent",
                      "b": f"{_outcome(cb)}: {cb.get('actual')}" if cb else "absent"})
     return rows

@@ -50,12 +50,20 @@ class Run:
 
 
 _REMARK = re.compile(r"\s*\([^()]*\)$")
+_UUID_IN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEXISH = re.compile(r"[0-9a-fA-F]{6,}")
+
+
+def _id_like(match: re.Match[str]) -> str:
+    return "{id}" if any(ch.isdigit() for ch in match.group()) else match.group()
 
 
 def check_identity(name: str) -> str:
-    """A check's name without a trailing remark: `Hub HUB_RECONCILIATION USD (created)` and `… (existed)` are
-    the same check on a fresh and on a provisioned hub, and must pair up across runs."""
-    return _REMARK.sub("", name) or name
+    """What pairs a check (or scenario) across runs: its name without a trailing remark and with generated ids
+    masked. `Hub account USD (created)` and `… (existed)` are one check on a fresh and on a provisioned hub;
+    `quote to mcghost4fe6f574` and `quote to mcghoste9aefd0d` are one check with a fresh FSP id per run."""
+    text = _UUID_IN.sub("{id}", _REMARK.sub("", name) or name)
+    return _HEXISH.sub(_id_like, text)
 
 
 def notebook_outputs(nb: dict[str, Any]) -> list[dict[str, Any]]:

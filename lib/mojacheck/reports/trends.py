@@ -89,7 +89,8 @@ def check_outcomes(history: History) -> pd.DataFrame:
     """One row per check per run (long form)."""
     import pandas as pd
 
-    rows = [(s["run_id"], s["started"], c.get("notebook"), c.get("scenario"), check_identity(str(c.get("name"))),
+    rows = [(s["run_id"], s["started"], c.get("notebook"), check_identity(str(c.get("scenario"))),
+             check_identity(str(c.get("name"))),
              c.get("passed") is True)
             for s in history.summaries for c in s["checks"] if isinstance(c, dict)]
     return pd.DataFrame(rows, columns=["run_id", "started", "notebook", "scenario", "check", "passed"])

@@ -1,0 +1,100 @@
+"""Run comparison: classification against the release expectations table, callback field sets, latency, and
+`mojacheck compare`'s exit codes on bad input (the real two-run comparison is in test_reports_cli_runs.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import check, scenario, summary, write_executed, write_summary
+
+from mojacheck.cli import main as cli_main
+from mojacheck.expectations import release_differences
+from mojacheck.reports.callbacks import field_paths
+from mojacheck.reports.compare import compare_checks, compare_latency, compare_runs
+
+
+def _ndc(code: str, release: str) -> dict:
+    return summary("01x", release, [check("payer over NDC is refused", True, code, "ndc_exceeded_code")])
+
+
+def test_4001_to_4200_between_13_and_14_is_expected() -> None:
+    a, b = _ndc("4001", "13"), _ndc("4200", "14")
+    (diff,) = compare_checks(a, b, release_differences("13", "14"))
+    assert (diff.kind, diff.a, diff.b, diff.expected) == ("error_code", "4001", "4200", True)
+    assert "ndc_exceeded_code" in diff.why
+
+
+def test_the_same_change_between_two_17_runs_is_unexpected() -> None:
+    (diff,) = compare_checks(_ndc("4001", "17"), _ndc("4200", "17"), release_differences("17", "17"))
+    assert diff.kind == "error_code" and not diff.expected
+
+
+def test_a_code_change_other_than_the_tables_is_unexpected() -> None:
+    (diff,) = compare_checks(_ndc("4001", "13"), _ndc("3100", "14"), release_differences("13", "14"))
+    assert not diff.expected and "4001→4200" in diff.why
+
+
+def test_outcomes_failures_are_never_expected_and_unnamed_checks_never_explained() -> None:
+    a = summary("01x", "13", [check("v2.0 accepted", False, "3001", "supported_versions"), check("plain", True),
+                              check("gone", True)])
+    b = summary("02x", "17", [check("v2.0 accepted", True, None, "supported_versions"), check("plain", False),
+                              check("new one", True, None, "supported_versions")])
+    diffs = {(d.kind, d.subject): d for d in compare_checks(a, b, release_differences("13", "17"))}
+    assert diffs[("outcome", "v2.0 accepted")].expected  # failed → passed, explained by supported_versions
+    assert not diffs[("outcome", "plain")].expected  # passed → failed: never expected
+    assert not diffs[("outcome", "gone")].expected and diffs[("outcome", "gone")].b == "absent"
+    assert diffs[("outcome", "new one")].expected and diffs[("outcome", "new one")].a == "absent"
+    assert diffs[("error_code", "v2.0 accepted")].a == "3001"
+
+
+def test_identical_summaries_have_no_differences() -> None:
+    a = summary("01x", "17", [check("x"), check("x"), check("y", False, "3100")])
+    assert compare_checks(a, a, {}) == []
+
+
+def test_latency_only_counts_a_large_slowdown() -> None:
+    rows, diffs = compare_latency({"GET /a": (3, 10.0), "GET /b": (3, 10.0)}, {"GET /a": (3, 15.0),
+                                                                              "GET /b": (3, 900.0)})
+    assert [r["type"] for r in rows] == ["GET /a", "GET /b"]
+    assert [d.subject for d in diffs] == ["GET /b"] and not diffs[0].expected
+
+
+def test_field_paths() -> None:
+    body = {"a": {"b": 1}, "l": [{"c": 2}, {"d": 3}]}
+    assert set(field_paths(body)) == {"a", "a.b", "l", "l[].c", "l[].d"}
+
+
+def _folder(tmp_path: Path, name: str, release: str, callback: dict) -> Path:
+    folder = tmp_path / name
+    write_executed(folder / "20_p2p.ipynb", [scenario("send", 0, [("state", True)], callback=callback,
+                                                      requests=[("POST", "http://h/transfers", 2.0)])])
+    return write_summary(folder, summary(name, release, [check("state", notebook="20_p2p", scenario_name="send")]))
+
+
+def test_compare_runs_reads_callback_field_sets_from_the_evidence(tmp_path: Path) -> None:
+    a = _folder(tmp_path, "01a", "17", {"transferState": "COMMITTED", "fulfilment": "f", "completedTimestamp": "t"})
+    b = _folder(tmp_path, "02b", "17", {"transferState": "COMMITTED", "completedTimestamp": "t",
+                                        "extensionList": {"extension": [{"key": "k", "value": "v"}]}})
+    result = compare_runs(a, b)
+    (diff,) = result.differences
+    assert diff.kind == "callback_fields" and diff.scenario == "send" and diff.subject == "PUT /transfers/{id}"
+    assert diff.a == "−fulfilment" and "+extensionList" in diff.b and not diff.expected
+    assert result.to_dict()["counts"]["unexpected"] == 1
+    assert compare_runs(a, a).differences == []
+
+
+def test_compare_cli_cannot_compare_missing_or_unfinished_runs(tmp_path: Path, capsys) -> None:
+    done = write_summary(tmp_path / "done", summary("01x", "17", [check("x")]))
+    (tmp_path / "unfinished").mkdir()
+    assert cli_main(["compare", str(tmp_path / "nope"), str(done)]) == 2
+    assert "RUN_A: no such run folder" in capsys.readouterr().err
+    assert cli_main(["compare", str(done), str(tmp_path / "unfinished")]) == 2
+    assert "has no summary.json" in capsys.readouterr().err
+
+
+def test_a_check_named_after_its_code_pairs_by_expectation_key() -> None:
+    a = summary("01x", "13", [check("payer over NDC is told: 4001", True, "4001", "ndc_exceeded_code")])
+    b = summary("02x", "14", [check("payer over NDC is told: 4200", True, "4200", "ndc_exceeded_code")])
+    (diff,) = compare_checks(a, b, release_differences("13", "14"))
+    assert (diff.kind, diff.a, diff.b, diff.expected) == ("error_code", "4001", "4200", True)
+    assert diff.subject == "payer over NDC is told: 4200"

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import CallbackTimeout, UnexpectedResponse
 from .fspiop import new_id
+from .hub.auth_service_crypto import CredentialError, consent_challenge, derive_challenge, verify
 from .p2p import Party, participant_of
 from .simclient import Callback
 
@@ -91,6 +92,12 @@ def _accepted(ex: Any, what: str, status: tuple[int, ...] = (202,)) -> None:
 def send(s: Session, method: str, path: str, source: str, destination: str | None, body: Any = None) -> Any:
     """One 3PPI request (Thirdparty API 1.0) as FSP ``source``; returns the hub's sync answer."""
     return s.fspiop(method, SERVICE, path, source=source, destination=destination, body=body, version=TP_VERSION)
+
+
+def amount_text(amount: Decimal | str) -> str:
+    """An FSPIOP Amount string: no exponent, no trailing zeros ("25.50" → "25.5")."""
+    text = format(Decimal(str(amount)).normalize(), "f")
+    return text
 
 
 def _iso(seconds: float) -> str:
@@ -274,6 +281,7 @@ def owner_in_als(s: Session, requester: str, id_type: str, identifier: str) -> C
 @dataclass(frozen=True)
 class Transaction:
     id: str
+    mark: int  # inbox position before the request: what came after belongs to this transaction
     request: dict[str, Any]
     received: Callback  # PUT /thirdpartyRequests/transactions/{ID} (RECEIVED) or its error
     authorization: Callback | None  # POST /thirdpartyRequests/authorizations to the PISP
@@ -292,14 +300,14 @@ def transaction(s: Session, net: ThirdPartyNet, payer_address: str, payee: Party
     key = f"transactions/{tr_id}"
     body = {"transactionRequestId": tr_id, "payee": {"partyIdInfo": payee.id_info()},
             "payer": {"partyIdType": "THIRD_PARTY_LINK", "partyIdentifier": payer_address, "fspId": net.dfsp},
-            "amountType": "SEND", "amount": {"amount": str(Decimal(str(amount))), "currency": currency},
+            "amountType": "SEND", "amount": {"amount": amount_text(amount), "currency": currency},
             "transactionType": TRANSFER_TYPE, "expiration": _iso(60)}
     mark = s.sim.mark()
     _accepted(send(s, "POST", "/thirdpartyRequests/transactions", net.pisp, net.dfsp, body),
               "POST /thirdpartyRequests/transactions")
     received = s.await_callback(net.pisp, "thirdpartyRequests", key, after=mark)
     if received.error:
-        return Transaction(tr_id, body, received, None, None, received)
+        return Transaction(tr_id, mark, body, received, None, None, received)
     def ends(cb: Callback) -> bool:
         return cb.resource == "thirdpartyRequests" and cb.key == key and (cb.method == "PATCH" or cb.error)
 
@@ -307,8 +315,39 @@ def transaction(s: Session, net: ThirdPartyNet, payer_address: str, payee: Party
         cb.method == "POST" and cb.key == "authorizations" and (cb.body or {}).get("transactionRequestId") == tr_id),
         "POST /thirdpartyRequests/authorizations or the transaction's end")
     if ends(first):
-        return Transaction(tr_id, body, received, None, None, first)
+        return Transaction(tr_id, mark, body, received, None, None, first)
     auth_key = f"authorizations/{first.body['authorizationRequestId']}"
     final = next_matching(s, net.pisp, first.seq, ends, "PATCH or PUT …/error of the transaction request")
     sent = s.sim.sent(net.pisp, "thirdpartyRequests", auth_key, after=mark)
-    return Transaction(tr_id, body, received, first, sent[0]["body"] if sent else None, final)
+    return Transaction(tr_id, mark, body, received, first, sent[0]["body"] if sent else None, final)
+
+
+# ---------------------------------------------------------------- independent checks of the cryptography
+
+
+def challenge_of(value: Any) -> str:
+    """The 3PPI challenge of an object: base64(hex(SHA-256(RFC 8785 JSON)))."""
+    return derive_challenge(value)
+
+
+def signature_verifies(public_key: str, challenge: str, signature: str) -> bool:
+    """Whether ``signature`` is the key's ECDSA/RSA SHA-256 signature of ``challenge`` (False if unreadable)."""
+    try:
+        return verify(public_key, challenge, signature)
+    except CredentialError:
+        return False
+
+
+def credential_verifies(credential: dict[str, Any] | None, consent_id: str, scopes: list[dict[str, Any]]) -> bool:
+    """Whether a GENERIC credential's signature covers the challenge of ``{consentId, scopes}``."""
+    payload = (credential or {}).get("genericPayload") or {}
+    return signature_verifies(str(payload.get("publicKey", "")), consent_challenge(consent_id, scopes),
+                              str(payload.get("signature", "")))
+
+
+def quote_answer(s: Session, dfsp: str, after: int) -> dict[str, Any] | None:
+    """The payee's PUT /quotes body the payer DFSP received after ``after`` (what the challenge is made of)."""
+    found = s.sim._call("GET", "/_sim/inbox", params={"fsp": dfsp, "resource": "quotes", "method": "PUT",
+                                                       "after": after, "direction": "in"})
+    items = [i for i in found["items"] if not i.get("error")]
+    return items[-1]["body"] if items else None

@@ -281,3 +281,20 @@ def test_auth_service_error_answers_never_500(hub: HubClient, tpn: dict[str, str
                             "Accept": "application/vnd.interoperability.consents+json;version=1"})
     assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] in ("3101", "3102")
     assert json.loads(r.text)["errorInformation"]["errorDescription"]
+
+
+def test_auth_service_behind_the_bearer_gateway(tmp_path: Any, receiver: Receiver) -> None:
+    """With a bearer token the hub still reaches its own auth-service, and the token goes nowhere else."""
+    from hub_support import running_hub
+
+    with running_hub(str(tmp_path / "hub.sqlite"), token="gw-token-xyz") as hub:
+        provision_hub(hub)
+        oracles(hub)
+        names = {"pisp": unique("pisp"), "dfsp": unique("dfsp"), "auth": unique("auth")}
+        tp_participant(hub, receiver, names["pisp"], "pisp")
+        tp_participant(hub, receiver, names["dfsp"], "dfsp")
+        auth_participant(hub, names["auth"])
+        consent_id, _ = register(hub, receiver, names, Credential())
+        put = receiver.get(names["dfsp"], "PUT", f"/consents/{consent_id}")
+        assert put.body["credential"]["status"] == "VERIFIED"
+        assert "authorization" not in put.headers

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 CORRELATION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 BINARY_STRING = re.compile(r"^[A-Za-z0-9\-_]+={0,2}$")
 ACCOUNT_ADDRESS = re.compile(r"^([0-9A-Za-z_~\-.]+[0-9A-Za-z_~\-])$")
+AMOUNT = re.compile(r"^([0]|([1-9][0-9]{0,17}))([.][0-9]{0,3}[1-9])?$")  # FSPIOP Amount, as transfers use it
 SCOPE_ACTIONS = ("ACCOUNTS_GET_BALANCE", "ACCOUNTS_TRANSFER", "ACCOUNTS_STATEMENT")
 AUTH_CHANNELS = ("WEB", "OTP")
 SERVICE_TYPES = ("THIRD_PARTY_DFSP", "PISP", "AUTH_SERVICE")
@@ -99,8 +100,8 @@ def money(value: Any, path: str) -> None:
     if not isinstance(value.get("currency"), str) or not re.fullmatch(r"[A-Z]{3}", value["currency"]):
         raise _bad(f"{path}.currency", "must be an ISO 4217 code")
     amount = value.get("amount")
-    if not isinstance(amount, str) or not re.fullmatch(r"(0|[1-9]\d{0,17})(\.\d{1,4})?", amount):
-        raise _bad(f"{path}.amount", "must be an Amount string (up to 18 digits, 4 decimals)")
+    if not isinstance(amount, str) or not AMOUNT.match(amount):
+        raise _bad(f"{path}.amount", "must be an FSPIOP Amount (up to 18 digits, 4 decimals, no trailing zero)")
 
 
 SCOPES = list_of(scope)

@@ -214,6 +214,17 @@ class ThirdParty:
             self._waiters = [w for w in self._waiters if w.future is not future]
             return None
 
+    async def ask(self, fsp: str, destination: str, method: str, path: str, body: Any, *, answer_path: str,
+                  answer_from: str | None = None, version: str = TP_VERSION) -> Incoming | None:
+        """Send a request and wait for its answer (``PUT answer_path`` or its /error); None if the hub refused
+        the request or nothing came by the deadline."""
+        future = self.expect(fsp, "PUT", answer_path, source=answer_from)
+        result = await self.send(fsp, destination, method, path, body, version=version)
+        if not result.ok:
+            self._waiters = [w for w in self._waiters if w.future is not future]
+            return None
+        return await self.answer(future)
+
     # ------------------------------------------------------------ sending
 
     async def send(self, fsp: str, destination: str, method: str, path: str, body: Any, *,

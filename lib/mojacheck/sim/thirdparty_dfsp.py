@@ -139,11 +139,9 @@ async def register_credential(tp: ThirdParty, fsp: str, source: str, consent_id:
                                                        f"a credential from {source}")
         return
     consent.status = "REGISTERING"
-    verified = tp.expect(fsp, "PUT", path, source=dfsp.auth_service)
-    await tp.send(fsp, dfsp.auth_service, "POST", "/consents", {
+    answer = await tp.ask(fsp, dfsp.auth_service, "POST", "/consents", {
         "consentId": consent_id, "consentRequestId": consent.consent_request_id, "scopes": consent.scopes,
-        "credential": body.get("credential"), "status": "ISSUED"})
-    answer = await tp.answer(verified)
+        "credential": body.get("credential"), "status": "ISSUED"}, answer_path=path, answer_from=dfsp.auth_service)
     credential = (answer.body or {}).get("credential") if answer is not None and not _is_error(answer) else None
     if not credential or credential.get("status") != "VERIFIED":
         consent.status = "INVALID"
@@ -167,9 +165,7 @@ async def _link_accounts(tp: ThirdParty, fsp: str, consent: Consent) -> bool:
     """POST /participants/THIRD_PARTY_LINK/{address} per scope; True when ALS confirmed every one."""
     for scope in consent.scopes:
         path = f"/participants/THIRD_PARTY_LINK/{scope['address']}"
-        confirmed = tp.expect(fsp, "PUT", path)
-        await tp.send(fsp, "", "POST", path, {"fspId": fsp}, version=FSPIOP_VERSION)
-        answer = await tp.answer(confirmed)
+        answer = await tp.ask(fsp, "", "POST", path, {"fspId": fsp}, answer_path=path, version=FSPIOP_VERSION)
         if answer is None or _is_error(answer):
             return False
     return True
@@ -251,9 +247,8 @@ async def _quote(tp: ThirdParty, fsp: str, body: dict[str, Any], transaction_id:
                "transactionRequestId": body["transactionRequestId"], "payee": body["payee"],
                "payer": {"partyIdInfo": {**body["payer"], "fspId": fsp}}, "amountType": body["amountType"],
                "amount": body["amount"], "transactionType": body["transactionType"]}
-    answered = tp.expect(fsp, "PUT", f"/quotes/{quote_id}")
-    await tp.send(fsp, payee_fsp, "POST", "/quotes", request, version=FSPIOP_VERSION)
-    answer = await tp.answer(answered)
+    answer = await tp.ask(fsp, payee_fsp, "POST", "/quotes", request, answer_path=f"/quotes/{quote_id}",
+                          version=FSPIOP_VERSION)
     if answer is None or _is_error(answer) or not isinstance(answer.body, dict):
         return payee_fsp, None
     return payee_fsp, answer.body
@@ -263,14 +258,13 @@ async def _authorize(tp: ThirdParty, fsp: str, pisp: str, body: dict[str, Any], 
                      challenge: str) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:
     auth_id = new_id()
     amount = quote["transferAmount"]
-    answered = tp.expect(fsp, "PUT", f"/thirdpartyRequests/authorizations/{auth_id}")
-    await tp.send(fsp, pisp, "POST", "/thirdpartyRequests/authorizations", {
+    answer = await tp.ask(fsp, pisp, "POST", "/thirdpartyRequests/authorizations", {
         "authorizationRequestId": auth_id, "transactionRequestId": body["transactionRequestId"],
         "challenge": challenge, "transferAmount": amount,
         "payeeReceiveAmount": quote.get("payeeReceiveAmount") or amount,
         "fees": {"amount": "0", "currency": amount["currency"]}, "payer": body["payer"], "payee": body["payee"],
-        "transactionType": body["transactionType"], "expiration": quote.get("expiration") or _iso(60)})
-    answer = await tp.answer(answered)
+        "transactionType": body["transactionType"], "expiration": quote.get("expiration") or _iso(60)},
+        answer_path=f"/thirdpartyRequests/authorizations/{auth_id}")
     if answer is None or _is_error(answer) or not isinstance(answer.body, dict):
         return None, ("7104", "The PISP did not answer the authorization request")
     if answer.body.get("responseType") == "REJECTED":
@@ -284,23 +278,20 @@ async def _authorize(tp: ThirdParty, fsp: str, pisp: str, body: dict[str, Any], 
 async def _verify(tp: ThirdParty, fsp: str, consent_id: str, challenge: str, signed: dict[str, Any]) -> bool:
     auth_service = tp.dfsp(fsp).auth_service
     ver_id = new_id()
-    answered = tp.expect(fsp, "PUT", f"/thirdpartyRequests/verifications/{ver_id}")
-    await tp.send(fsp, auth_service, "POST", "/thirdpartyRequests/verifications", {
+    answer = await tp.ask(fsp, auth_service, "POST", "/thirdpartyRequests/verifications", {
         "verificationRequestId": ver_id, "challenge": challenge, "consentId": consent_id,
-        "signedPayloadType": "GENERIC", "genericSignedPayload": signed.get("genericSignedPayload")})
-    answer = await tp.answer(answered)
+        "signedPayloadType": "GENERIC", "genericSignedPayload": signed.get("genericSignedPayload")},
+        answer_path=f"/thirdpartyRequests/verifications/{ver_id}")
     return answer is not None and not _is_error(answer) and \
         (answer.body or {}).get("authenticationResponse") == "VERIFIED"
 
 
 async def _transfer(tp: ThirdParty, fsp: str, payee_fsp: str, quote: dict[str, Any]) -> bool:
     transfer_id = new_id()
-    answered = tp.expect(fsp, "PUT", f"/transfers/{transfer_id}")
-    await tp.send(fsp, payee_fsp, "POST", "/transfers", {
+    answer = await tp.ask(fsp, payee_fsp, "POST", "/transfers", {
         "transferId": transfer_id, "payerFsp": fsp, "payeeFsp": payee_fsp, "amount": quote["transferAmount"],
         "ilpPacket": quote["ilpPacket"], "condition": quote["condition"], "expiration": _iso(60)},
-        version=FSPIOP_VERSION)
-    answer = await tp.answer(answered)
+        answer_path=f"/transfers/{transfer_id}", version=FSPIOP_VERSION)
     return answer is not None and not _is_error(answer) and (answer.body or {}).get("transferState") == "COMMITTED"
 
 

@@ -1,8 +1,10 @@
-"""nox sessions: `run` (the suite against params/local.yaml by default), `tests`, `lint`.
+"""nox sessions: `run` (the suite against params/local.yaml by default), `upgrade`, `tests`, `lint`.
 
     nox -s run                              # embedded hub + simulator, every notebook
     nox -s run -- --set hub.release=13      # anything after -- goes to `mojacheck run`
     nox -s run -- --env my-cluster --notebooks '2*'
+    nox -s upgrade                          # upgrade rehearsal 13 → 14 → 17, writes outputs/upgrade/<id>/
+    nox -s upgrade -- --releases 14,17      # anything after -- goes to `mojacheck upgrade`
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ def run(session: nox.Session) -> None:
         args = ["--env", "local", *args]
     # The venv's ipykernel provides the "python3" kernelspec, so notebooks run on this venv's interpreter.
     session.run("mojacheck", "run", *args, env={"JUPYTER_PREFER_ENV_PATH": "1"})
+
+
+@nox.session
+def upgrade(session: nox.Session) -> None:
+    """Rehearse an upgrade on the embedded hub (13 → 14 → 17 on one database) and write the upgrade guide."""
+    _install(session, ".")
+    session.run("mojacheck", "upgrade", *session.posargs, env={"JUPYTER_PREFER_ENV_PATH": "1"})
 
 
 @nox.session

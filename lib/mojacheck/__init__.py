@@ -82,6 +82,7 @@ __all__ = [
     "standard_parties",
     "thirdparty",
     "transfer",
+    "upgrade_guide",
     "wait_until",
 ]
 
@@ -92,4 +93,8 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module(".reports", __name__)
+    if name == "upgrade_guide":  # the upgrade guide's reading of rehearsal artefacts (80_upgrade_rehearsal)
+        import importlib
+
+        return importlib.import_module(".reports.upgrade", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-USAGE = "mojacheck {run,hub,sim,compare,snapshot,snapshot-diff} ..."
+USAGE = "mojacheck {run,hub,sim,compare,snapshot,snapshot-diff,upgrade} ..."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mojacheck.sim.cli import main as sim_main
 
         return int(sim_main(rest) or 0)
+    if command == "upgrade":
+        from mojacheck.upgrade import main as upgrade_main
+
+        return upgrade_main(rest)
     if command in _REPORT_COMMANDS:
         from mojacheck.reports import commands
 
@@ -47,6 +51,7 @@ _HELP = """commands:
   compare        compare two run folders (expected/unexpected differences), write the comparison notebook+HTML
   snapshot       save the hub's state as seen through its public APIs
   snapshot-diff  what was lost, changed and new between two snapshots
+  upgrade        rehearse an upgrade (13 → 14 → 17) on the embedded hub and write the upgrade guide
 
 `mojacheck COMMAND --help` for a command's options."""
 

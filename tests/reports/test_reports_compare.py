@@ -98,3 +98,13 @@ def test_a_check_named_after_its_code_pairs_by_expectation_key() -> None:
     (diff,) = compare_checks(a, b, release_differences("13", "14"))
     assert (diff.kind, diff.a, diff.b, diff.expected) == ("error_code", "4001", "4200", True)
     assert diff.subject == "payer over NDC is told: 4200"
+
+
+def test_an_error_code_becoming_a_state_is_expected_only_where_the_table_says_so() -> None:
+    # expired_transfer_get: 3303 at 14, a PUT with state ABORTED (no error code) at 17.
+    a = summary("01x", "14", [check("GET of an expired transfer", True, "3303", "expired_transfer_get")])
+    b = summary("02x", "17", [check("GET of an expired transfer", True, None, "expired_transfer_get")])
+    (diff,) = compare_checks(a, b, release_differences("14", "17"))
+    assert (diff.kind, diff.a, diff.b, diff.expected) == ("error_code", "3303", "None", True)
+    (same,) = compare_checks(a, b, release_differences("17", "17"))
+    assert not same.expected

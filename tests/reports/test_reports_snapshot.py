@@ -90,3 +90,13 @@ def test_transfer_ids_newest_run_first_and_capped(tmp_path: Path) -> None:
     assert transfer_ids_of_runs(env, 10) == ["new-0", "new-1", "old-0", "old-1"]
     assert transfer_ids_of_runs(env, 3) == ["new-0", "new-1", "old-0"]
     assert transfer_ids_of_runs(tmp_path / "none", 3) == []
+
+
+def test_a_transfer_answered_in_another_shape_is_changed_not_lost() -> None:
+    # An expired transfer: error 3303 before helm v15, state ABORTED after (expectations: expired_transfer_get).
+    before = {"transfers": {"t9": {"error": "3303"}}}
+    after = {"transfers": {"t9": {"transferState": "ABORTED"}}}
+    result = snapshot_diff.diff(before, after)
+    assert result.lost == []
+    assert result.changed == [{"path": "transfers/t9", "before": {"error": "3303"},
+                               "after": {"transferState": "ABORTED"}}]

@@ -81,6 +81,9 @@ def _transfers(a: Any, b: Any, out: SnapshotDiff) -> None:
             out.unchecked.append(tid)
         elif (b[tid] or {}).get("error") == "3208" and (before or {}).get("error") != "3208":
             out.lost.append({"path": f"transfers/{tid}", "value": before, "note": "B: 3208 transfer not found"})
+        elif isinstance(before, dict) and isinstance(b[tid], dict) and set(before) != set(b[tid]):
+            # still known to the hub, answered in another shape (error 3303 before, state ABORTED after)
+            out.changed.append({"path": f"transfers/{tid}", "before": before, "after": b[tid]})
         else:
             _walk(f"transfers/{tid}", before, b[tid], out)
     out.new.extend({"path": f"transfers/{tid}", "value": v} for tid, v in b.items() if tid not in a)

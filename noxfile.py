@@ -51,9 +51,12 @@ def upgrade(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite (hub and simulator run for real on loopback; notebooks run under papermill)."""
+    """The test suite (hub and simulator run for real on loopback; notebooks run under papermill), then ruff:
+    CI runs this session, so style stays enforced, notebooks included."""
     _install(session, ".[dev]")
     session.run("pytest", "-q", *session.posargs, env={"JUPYTER_PREFER_ENV_PATH": "1"})
+    if not session.posargs:  # a narrowed run (`nox -s tests -- tests/hub`) is for quick feedback only
+        session.run("ruff", "check", ".")
 
 
 @nox.session

@@ -17,6 +17,7 @@ from . import evidence
 from .admin import Admin
 from .checks import Check, Record, Scenario
 from .errors import MojacheckError, UnexpectedResponse
+from .expectations import Expectations, from_params
 from .fspiop import Exchange, HttpClient, request_headers
 from .simclient import Callback, SimControl
 
@@ -26,6 +27,8 @@ class Session:
         self.params = params
         self.services: dict[str, str] = {k: v.rstrip("/") for k, v in params["services"].items()}
         self.release = str(params["hub"]["release"])
+        # What this hub release (with the deployment flags) is expected to answer: lib/mojacheck/expectations.py.
+        self.expectations: Expectations = from_params(params)
         self.api_version = str(params["api"]["version"])
         self.timeout = float(params["timeouts"]["callback_s"])
         self.http = HttpClient(token=_secret(params, "auth", "bearer_token_env"), verify=_verify(params),

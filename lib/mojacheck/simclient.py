@@ -1,4 +1,5 @@
-"""The simulator's control API as notebooks use it: parties, payee behaviours, and waiting on callbacks.
+"""The simulator's control API as notebooks use it: parties, behaviours (payee and 3PPI PISP), and waiting on
+callbacks.
 
 Waiting long-polls the simulator's inbox with a deadline; there is no fixed sleep anywhere.
 """
@@ -72,7 +73,10 @@ class SimControl:
             path += f"/{info['partySubIdOrType']}"
         self._call("PUT", path, json=party)
 
-    def add_rule(self, fsp: str, resource: str, behaviour: str, **match_and_options: Any) -> str:
+    def add_rule(self, fsp: str | None, resource: str, behaviour: str, **match_and_options: Any) -> str:
+        """A rule for ``fsp`` (None: every FSP); ``resource`` parties|quotes|transfers (payee) or
+        authorizations|consents (PISP); ``id=``/``partyIdentifier=`` match, other keywords are options
+        (``errorCode``, ``delayMs``). See docs/internals.md for which behaviour applies to which resource."""
         match = {k: match_and_options.pop(k) for k in ("id", "partyIdentifier") if k in match_and_options}
         body = {"fsp": fsp, "resource": resource, "behaviour": behaviour, "match": match, **match_and_options}
         return self._call("POST", "/_sim/rules", json=body)["id"]
@@ -81,8 +85,8 @@ class SimControl:
         self._call("DELETE", f"/_sim/rules/{rule_id}", ok=(200, 204, 404))
 
     @contextmanager
-    def behaviour(self, fsp: str, resource: str, behaviour: str, **match_and_options: Any) -> Iterator[str]:
-        """A payee behaviour for the length of a `with` block, removed afterwards even on failure."""
+    def behaviour(self, fsp: str | None, resource: str, behaviour: str, **match_and_options: Any) -> Iterator[str]:
+        """A behaviour (payee or PISP) for the length of a `with` block, removed afterwards even on failure."""
         rule = self.add_rule(fsp, resource, behaviour, **match_and_options)
         try:
             yield rule

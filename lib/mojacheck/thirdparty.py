@@ -151,18 +151,6 @@ def set_auth_service(s: Session, dfsp: str, auth: str) -> None:
     s.sim._call("PUT", f"/_sim/thirdparty/{dfsp}/dfsp", json={"authService": auth})
 
 
-@contextmanager
-def behaviour(s: Session, action: str, behaviour_name: str, match_id: str, fsp: str | None = None) -> Iterator[str]:
-    """A PISP behaviour (``authorization``: reject | no_answer | bad_signature; ``credential``: bad_signature)."""
-    rule = s.sim._call("POST", "/_sim/thirdparty/rules", json={"fsp": fsp, "action": action,
-                                                                 "behaviour": behaviour_name,
-                                                                 "match": {"id": match_id}})["id"]
-    try:
-        yield rule
-    finally:
-        s.sim._call("DELETE", f"/_sim/thirdparty/rules/{rule}", ok=(204, 404))
-
-
 # ---------------------------------------------------------------- linking
 
 

@@ -15,6 +15,7 @@ from mojacheck.server.serve import ServerThread
 from mojacheck.sim import SimConfig, create_app
 from mojacheck.sim.cli import build_parser, config_from_args
 from mojacheck.sim.inbox import Inbox, InboxFilter, key_of
+from mojacheck.sim.state import RuleBook
 
 
 def test_health(sim: httpx.Client) -> None:
@@ -33,6 +34,13 @@ def test_health(sim: httpx.Client) -> None:
         (b'{"resource": "transfers", "behaviour": "delay", "delayMs": -1}', "delayMs"),
         (b'{"resource": "transfers", "behaviour": "normal", "match": {"iid": "x"}}', "match.iid"),
         (b'{"resource": "transfers", "behaviour": "normal", "colour": "red"}', "colour"),
+        (b'{"resource": "parties", "behaviour": "bad_signature"}', "behaviour"),
+        (b'{"resource": "consents", "behaviour": "reject"}', "behaviour"),
+        (b'{"resource": "authorizations", "behaviour": "delay"}', "behaviour"),
+        (b'{"resource": "authorizations", "behaviour": "reject", "errorCode": "5105"}', "errorCode"),
+        (b'{"resource": "consents", "behaviour": "no_answer", "delayMs": 10}', "delayMs"),
+        (b'{"resource": "authorizations", "behaviour": "reject", "match": {"partyIdentifier": "1"}}',
+         "match.partyIdentifier"),
     ],
 )
 def test_rule_validation_names_the_field(sim: httpx.Client, content: bytes, field: str) -> None:
@@ -40,6 +48,26 @@ def test_rule_validation_names_the_field(sim: httpx.Client, content: bytes, fiel
     assert resp.status_code == 400
     assert resp.json()["field"] == field
     assert resp.json()["error"].startswith(field)
+
+
+def test_thirdparty_rules_share_the_rule_book(sim: httpx.Client) -> None:
+    made = sim.post("/_sim/rules", json={"fsp": "pisp", "resource": "authorizations", "behaviour": "reject",
+                                         "match": {"id": "tr-1"}})
+    assert made.status_code == 201
+    assert "errorCode" not in made.json()  # a PISP rejects with REJECTED, not an error code
+    consents = sim.post("/_sim/rules", json={"resource": "consents", "behaviour": "bad_signature"}).json()
+    assert [r["resource"] for r in sim.get("/_sim/rules").json()["items"]] == ["authorizations", "consents"]
+    assert sim.delete(f"/_sim/rules/{consents['id']}").status_code == 204
+
+
+def test_rule_book_finds_thirdparty_rules() -> None:
+    book = RuleBook()
+    book.add({"fsp": "pisp", "resource": "authorizations", "behaviour": "reject", "match": {"id": "tr-1"}})
+    book.add({"resource": "consents", "behaviour": "bad_signature", "match": {"id": "cr-1"}})
+    assert book.find("pisp", "authorizations", ("tr-1", "auth-1")) is not None
+    assert book.find("other", "authorizations", ("tr-1",)) is None
+    assert book.find("pisp", "consents", ("consent-1", "cr-1")).behaviour == "bad_signature"  # type: ignore[union-attr]
+    assert book.find("pisp", "transfers", ("tr-1",)) is None
 
 
 def test_inbox_query_validation(sim: httpx.Client) -> None:

@@ -211,8 +211,8 @@ def test_linking_errors(net: Net) -> None:
     net.tp("PATCH", f"/consentRequests/{cr_id}", PISP, DFSP_A, {"authToken": "000000x"})
     err = net.wait(PISP, "PUT", f"/consentRequests/{cr_id}", mark)
     assert err["error"] and err["body"]["errorInformation"]["errorCode"] == "7205"
-    rule = net.sim.post("/_sim/thirdparty/rules", json={"action": "credential", "behaviour": "bad_signature",
-                                                        "match": {"id": cr_id}}).json()["id"]
+    rule = net.sim.post("/_sim/rules", json={"resource": "consents", "behaviour": "bad_signature",
+                                             "match": {"id": cr_id}}).json()["id"]
     try:
         otp = net.sim.get(f"/_sim/thirdparty/{DFSP_A}/otp/{cr_id}").json()["otp"]
         mark = net.mark()
@@ -220,7 +220,7 @@ def test_linking_errors(net: Net) -> None:
         consent_id = net.wait(PISP, "POST", "/consents", mark)["body"]["consentId"]
         err = net.wait(PISP, "PUT", f"/consents/{consent_id}", mark)
     finally:
-        net.sim.delete(f"/_sim/thirdparty/rules/{rule}")
+        net.sim.delete(f"/_sim/rules/{rule}")
     assert err["error"] and err["body"]["errorInformation"]["errorCode"] == "7213"
 
 
@@ -240,12 +240,12 @@ def test_transaction_rejection_unlinking(net: Net) -> None:
     assert Decimal(net.position(DFSP_B)) == Decimal(b_before) - Decimal("12.5")
 
     tr_id, mark = pay(net, address, "1")
-    rule = net.sim.post("/_sim/thirdparty/rules", json={"action": "authorization", "behaviour": "reject",
-                                                        "match": {"id": tr_id}}).json()["id"]
+    rule = net.sim.post("/_sim/rules", json={"resource": "authorizations", "behaviour": "reject",
+                                             "match": {"id": tr_id}}).json()["id"]
     try:
         err = net.wait(PISP, "PUT", f"/thirdpartyRequests/transactions/{tr_id}/error", mark)
     finally:
-        net.sim.delete(f"/_sim/thirdparty/rules/{rule}")
+        net.sim.delete(f"/_sim/rules/{rule}")
     assert err["body"]["errorInformation"]["errorCode"] == "7106"
 
     mark = net.mark()

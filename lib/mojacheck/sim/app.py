@@ -45,7 +45,7 @@ class Simulator:
     def __post_init__(self) -> None:
         self.inbox = Inbox(self.config.inbox_size)
         self.payee = Payee(self.config, self.inbox, self.parties, self.rules, self.delivery)
-        self.thirdparty = thirdparty.ThirdParty(self.config, self.inbox, self.delivery)
+        self.thirdparty = thirdparty.ThirdParty(self.config, self.inbox, self.delivery, self.rules)
 
 
 def attribute(path: str, destination: str | None) -> tuple[str | None, str]:

@@ -1,4 +1,10 @@
-"""The simulator's mutable state besides the inbox: the test FSPs' parties and the payee behaviour rules.
+"""The simulator's mutable state besides the inbox: the test FSPs' parties and the behaviour rules.
+
+One RuleBook serves every role the simulator plays: the payee's answers (``parties``, ``quotes``,
+``transfers``) and the 3PPI PISP's (``authorizations``: its answer to ``POST /thirdpartyRequests/authorizations``,
+matched by transactionRequestId or authorizationRequestId; ``consents``: the credential it registers in answer
+to ``POST /consents``, matched by consentRequestId or consentId). ``ALLOWED`` says which behaviours, match
+fields and options each resource takes.
 
 Control input is validated here; ``ControlError`` names the offending field so the control API can answer 400
 with a message a notebook author can act on.
@@ -12,10 +18,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-BEHAVIOURS = ("normal", "invalid_fulfilment", "reserved", "reject", "no_answer", "delay")
-RESOURCES = ("parties", "quotes", "transfers")
-# Only a transfer has a fulfilment to spoil or a RESERVED state to announce.
-TRANSFER_ONLY = frozenset({"invalid_fulfilment", "reserved"})
+BEHAVIOURS = ("normal", "invalid_fulfilment", "reserved", "reject", "no_answer", "delay", "bad_signature")
+RESOURCES = ("parties", "quotes", "transfers", "authorizations", "consents")
+# The behaviours each resource's role can play. Only a transfer has a fulfilment to spoil or a RESERVED state to
+# announce; only the PISP signs (a bad signature); a PISP's reject is a REJECTED authorization, never an error
+# code, and it cannot refuse to register a credential.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "parties": ("normal", "reject", "no_answer", "delay"),
+    "quotes": ("normal", "reject", "no_answer", "delay"),
+    "transfers": ("normal", "invalid_fulfilment", "reserved", "reject", "no_answer", "delay"),
+    "authorizations": ("normal", "reject", "no_answer", "bad_signature"),
+    "consents": ("normal", "no_answer", "bad_signature"),
+}
+# The 3PPI resources match ids only (no party) and take neither an error code nor a delay.
+THIRDPARTY = frozenset({"authorizations", "consents"})
 DEFAULT_REJECT_CODE = {"transfers": "5105", "quotes": "5101", "parties": "3204"}
 MAX_DELAY_MS = 600_000
 _RULE_FIELDS = frozenset({"fsp", "resource", "match", "behaviour", "errorCode", "delayMs"})
@@ -114,7 +130,7 @@ class Rule:
             "behaviour": self.behaviour,
             "delayMs": self.delay_ms,
         }
-        if self.behaviour == "reject":
+        if self.behaviour == "reject" and self.resource in DEFAULT_REJECT_CODE:
             body["errorCode"] = self.reject_code
         return body
 
@@ -172,9 +188,16 @@ def parse_rule(body: Any, rule_id: str) -> Rule:
         raise ControlError(unknown[0], f"unknown field; allowed: {', '.join(sorted(_RULE_FIELDS))}")
     resource = _choice(body, "resource", RESOURCES)
     behaviour = _choice(body, "behaviour", BEHAVIOURS)
-    if behaviour in TRANSFER_ONLY and resource != "transfers":
-        raise ControlError("behaviour", f"{behaviour!r} applies only to resource 'transfers'")
+    if behaviour not in ALLOWED[resource]:
+        applies = ", ".join(r for r in RESOURCES if behaviour in ALLOWED[r])
+        raise ControlError("behaviour", f"{behaviour!r} does not apply to resource {resource!r} (allowed: "
+                                        f"{', '.join(ALLOWED[resource])}); it applies to: {applies}")
     match_id, match_party = _parse_match(body.get("match"))
+    if resource in THIRDPARTY:
+        for field, given in (("match.partyIdentifier", match_party), ("errorCode", body.get("errorCode")),
+                             ("delayMs", body.get("delayMs"))):
+            if given is not None:
+                raise ControlError(field, f"not used by resource {resource!r}")
     return Rule(
         id=rule_id,
         resource=resource,

@@ -15,15 +15,16 @@ Control API (JSON) under ``/_sim/thirdparty``:
 * ``GET /{fsp}/authorize/{consentRequestId}``: the DFSP's web login (``authUri``); the user logs in and is
   redirected (302) to the PISP's ``callbackUri`` with ``secret`` in the query.
 * ``GET /{fsp}``: the FSP's consents and transactions (states only, never keys).
-* ``POST /rules`` ``{"fsp"?, "action": "authorization|credential", "match": {"id"}?,
-  "behaviour": "reject|no_answer|bad_signature"}`` → 201 ``{"id"}``; ``DELETE /rules/{id}``. ``authorization``
-  rules match a transactionRequestId, ``credential`` rules a consentRequestId or consentId.
+
+The PISP's behaviours are rules in the simulator's one RuleBook (``POST /_sim/rules``, see ``sim/state.py``):
+resource ``authorizations`` (matching a transactionRequestId) takes ``reject``, ``no_answer``,
+``bad_signature``; resource ``consents`` (matching a consentRequestId or consentId) takes ``no_answer``,
+``bad_signature``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import urllib.parse
 from collections.abc import Callable, Coroutine
@@ -40,6 +41,7 @@ from mojacheck.server.jsonutil import JsonBodyError, dumps, json_response, loads
 from mojacheck.sim.config import SimConfig
 from mojacheck.sim.inbox import Inbox
 from mojacheck.sim.payee import Incoming
+from mojacheck.sim.state import Rule, RuleBook
 from mojacheck.sim.thirdparty_crypto import KeyPair
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,6 @@ log = logging.getLogger(__name__)
 TP_VERSION = "1.0"
 FSPIOP_VERSION = "1.1"
 WAIT_S = 20.0
-ACTIONS = ("authorization", "credential")
-BEHAVIOURS = ("reject", "no_answer", "bad_signature")
 
 
 # ---------------------------------------------------------------- state
@@ -91,34 +91,8 @@ class Pisp:
     links: dict[str, str] = field(default_factory=dict)  # account address → consentId
 
 
-@dataclass(frozen=True)
-class TpRule:
-    id: str
-    action: str
-    behaviour: str
-    fsp: str | None = None
-    match_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "fsp": self.fsp, "action": self.action, "behaviour": self.behaviour,
-                "match": {"id": self.match_id} if self.match_id else {}}
-
-
 class ControlError(ValueError):
     pass
-
-
-def parse_rule(body: Any, rule_id: str) -> TpRule:
-    if not isinstance(body, dict):
-        raise ControlError("body: expected a JSON object")
-    if body.get("action") not in ACTIONS:
-        raise ControlError(f"action: expected one of {', '.join(ACTIONS)}")
-    if body.get("behaviour") not in BEHAVIOURS:
-        raise ControlError(f"behaviour: expected one of {', '.join(BEHAVIOURS)}")
-    match = body.get("match") or {}
-    if not isinstance(match, dict) or set(match) - {"id"}:
-        raise ControlError("match: expected {\"id\": ...}")
-    return TpRule(rule_id, body["action"], body["behaviour"], body.get("fsp") or None, match.get("id") or None)
 
 
 # ---------------------------------------------------------------- the role player
@@ -139,14 +113,13 @@ def base_path(path: str) -> str:
 
 
 class ThirdParty:
-    def __init__(self, config: SimConfig, inbox: Inbox, delivery: Delivery) -> None:
+    def __init__(self, config: SimConfig, inbox: Inbox, delivery: Delivery, rules: RuleBook) -> None:
         self.config = config
         self.inbox = inbox
         self.delivery = delivery
+        self.rules = rules  # the simulator's one RuleBook, shared with the payee
         self.dfsps: dict[str, Dfsp] = {}
         self.pisps: dict[str, Pisp] = {}
-        self.rules: dict[str, TpRule] = {}
-        self._rule_ids = itertools.count(1)
         self._waiters: list[Waiter] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -156,11 +129,9 @@ class ThirdParty:
     def pisp(self, fsp: str) -> Pisp:
         return self.pisps.setdefault(fsp, Pisp())
 
-    def rule(self, fsp: str, action: str, ids: tuple[str, ...]) -> TpRule | None:
-        for rule in reversed(self.rules.values()):
-            if rule.action == action and rule.fsp in (None, fsp) and (rule.match_id is None or rule.match_id in ids):
-                return rule
-        return None
+    def rule(self, fsp: str, resource: str, ids: tuple[str, ...]) -> Rule | None:
+        """The newest rule for ``fsp``'s answer on ``resource`` (``authorizations`` or ``consents``)."""
+        return self.rules.find(fsp, resource, ids)
 
     # ------------------------------------------------------------ dispatch
 
@@ -329,21 +300,7 @@ async def get_state(request: Request) -> Response:
     })
 
 
-async def add_rule(request: Request) -> Response:
-    tp = _tp(request)
-    rule = parse_rule(await _body(request), f"tp-rule-{next(tp._rule_ids)}")
-    tp.rules[rule.id] = rule
-    return json_response(rule.to_json(), 201)
-
-
-async def delete_rule(request: Request) -> Response:
-    found = _tp(request).rules.pop(request.path_params["rule_id"], None)
-    return Response(status_code=204 if found else 404)
-
-
 routes = [
-    Route("/rules", _guarded(add_rule), methods=["POST"]),
-    Route("/rules/{rule_id}", _guarded(delete_rule), methods=["DELETE"]),
     Route("/{fsp}", _guarded(get_state), methods=["GET"]),
     Route("/{fsp}/dfsp", _guarded(put_dfsp), methods=["PUT"]),
     Route("/{fsp}/users/{user}", _guarded(put_user), methods=["PUT"]),

@@ -4,11 +4,14 @@ consent, entering the OTP, starting a payment, unlinking) is what a notebook doe
 
 * ``POST /consents`` (consent ISSUED by the DFSP): make a key pair, sign the challenge derived from
   ``{consentId, scopes}``, answer ``PUT /consents/{ID}`` with a GENERIC credential (status PENDING).
-  Rule ``credential``/``bad_signature`` signs the challenge of other scopes instead (the auth-service refuses).
+  Rule ``consents``/``bad_signature`` signs the challenge of other scopes instead (the auth-service refuses);
+  ``no_answer`` stays silent.
 * ``POST /thirdpartyRequests/authorizations``: sign the challenge with the key of the consent behind the
-  payer's account link and answer ``ACCEPTED``; rule ``authorization``/``reject`` answers ``REJECTED``,
+  payer's account link and answer ``ACCEPTED``; rule ``authorizations``/``reject`` answers ``REJECTED``,
   ``bad_signature`` signs a changed challenge, ``no_answer`` stays silent.
 * ``PATCH /consents/{ID}`` REVOKED: the key pair is forgotten.
+
+Rules are the simulator's one RuleBook (``POST /_sim/rules``, resources ``consents`` and ``authorizations``).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def handler_for(tp: ThirdParty, inc: Incoming) -> Coroutine[Any, Any, None] | No
 
 async def credential(tp: ThirdParty, fsp: str, dfsp: str, body: dict[str, Any]) -> None:
     consent_id, scopes = str(body.get("consentId")), list(body.get("scopes") or [])
-    rule = tp.rule(fsp, "credential", (consent_id, str(body.get("consentRequestId"))))
+    rule = tp.rule(fsp, "consents", (consent_id, str(body.get("consentRequestId"))))
     if rule is not None and rule.behaviour == "no_answer":
         return
     pisp = tp.pisp(fsp)
@@ -57,7 +60,7 @@ async def credential(tp: ThirdParty, fsp: str, dfsp: str, body: dict[str, Any]) 
 async def authorization(tp: ThirdParty, fsp: str, dfsp: str, body: dict[str, Any]) -> None:
     auth_id = str(body.get("authorizationRequestId"))
     path = f"/thirdpartyRequests/authorizations/{auth_id}"
-    rule = tp.rule(fsp, "authorization", (str(body.get("transactionRequestId")), auth_id))
+    rule = tp.rule(fsp, "authorizations", (str(body.get("transactionRequestId")), auth_id))
     behaviour = "normal" if rule is None else rule.behaviour
     if behaviour == "no_answer":
         return

@@ -32,7 +32,8 @@ class Session:
         self.api_version = str(params["api"]["version"])
         self.timeout = float(params["timeouts"]["callback_s"])
         self.http = HttpClient(token=_secret(params, "auth", "bearer_token_env"), verify=_verify(params),
-                               cert=_cert(params), timeout=float(params["timeouts"]["http_s"]))
+                               cert=_cert(params), key_password=_secret(params, "tls", "client_key_password_env"),
+                               timeout=float(params["timeouts"]["http_s"]))
         self.sim = SimControl(params["sim"]["url"], self._request)
         self.admin = Admin(self)
         self.scenarios: list[Scenario] = []

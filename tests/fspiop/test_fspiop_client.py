@@ -128,3 +128,34 @@ def test_closed_port_raises_hub_unreachable() -> None:
 def test_redact_headers_keeps_scheme() -> None:
     assert redact_headers({"authorization": "Basic abc", "X": "y"}) == {"authorization": "Basic ***", "X": "y"}
     assert redact_headers({"Authorization": "token"}) == {"Authorization": "***"}
+
+
+def _encrypted_client_cert(tmp_path, password: bytes):
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mcpayerfsp")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=1))
+            .not_valid_after(now + timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "client.pem", tmp_path / "client.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.BestAvailableEncryption(password)))
+    return str(cert_file), str(key_file)
+
+
+def test_encrypted_client_key_loads_with_its_password_and_fails_clearly_without(tmp_path) -> None:
+    from mojacheck.errors import FspiopError
+
+    cert = _encrypted_client_cert(tmp_path, b"k3y-pass")
+    HttpClient(cert=cert, key_password="k3y-pass").close()
+    for wrong in (None, "nope"):
+        with pytest.raises(FspiopError, match="client certificate"):
+            HttpClient(cert=cert, key_password=wrong)

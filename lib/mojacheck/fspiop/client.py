@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from mojacheck.errors import HubUnreachable
+from mojacheck.errors import FspiopError, HubUnreachable
 
 REDACTED = "***"
 
@@ -87,18 +87,24 @@ def dump_json(body: Any) -> bytes:
     return jsonlib.dumps(body, default=_json_default, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _ssl_context(verify: bool | str, cert: str | tuple[str, str] | None) -> ssl.SSLContext | bool:
-    """One SSLContext for CA file and client cert (httpx 0.28 deprecates str `verify` and `cert`)."""
+def _ssl_context(verify: bool | str, cert: str | tuple[str, str] | None,
+                 key_password: str | None = None) -> ssl.SSLContext | bool:
+    """One SSLContext for CA file and client cert (httpx 0.28 deprecates str `verify` and `cert`).
+
+    A wrong or missing password for an encrypted key fails here, before any request, as FspiopError."""
     if cert is None and not isinstance(verify, str):
         return verify
     context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
     if verify is False:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    if isinstance(cert, tuple):
-        context.load_cert_chain(certfile=cert[0], keyfile=cert[1])
-    elif cert is not None:
-        context.load_cert_chain(certfile=cert)
+    certfile, keyfile = cert if isinstance(cert, tuple) else (cert, None)
+    if certfile is not None:
+        try:
+            # A callable, so that an encrypted key never makes OpenSSL prompt on a terminal.
+            context.load_cert_chain(certfile=certfile, keyfile=keyfile, password=lambda: key_password or "")
+        except (ssl.SSLError, OSError) as exc:
+            raise FspiopError(f"cannot load the client certificate {certfile} / key {keyfile}: {exc}") from exc
     return context
 
 
@@ -111,12 +117,13 @@ class HttpClient:
         token: str | None = None,
         verify: bool | str = True,
         cert: str | tuple[str, str] | None = None,
+        key_password: str | None = None,
         timeout: float = 10.0,
         on_exchange: Callable[[Exchange], None] | None = None,
     ) -> None:
         self._token = token
         self._on_exchange = on_exchange
-        self._client = httpx.Client(verify=_ssl_context(verify, cert), timeout=timeout)
+        self._client = httpx.Client(verify=_ssl_context(verify, cert, key_password), timeout=timeout)
         # httpx sends `Accept: */*` by default; FSPIOP callbacks must carry no Accept at all.
         del self._client.headers["accept"]
 

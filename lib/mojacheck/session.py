@@ -11,6 +11,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from . import evidence
@@ -37,12 +38,15 @@ class Session:
         self.sim = SimControl(params["sim"]["url"], self._request)
         self.admin = Admin(self)
         self.scenarios: list[Scenario] = []
+        self._last_sent: datetime | None = None  # when the newest recorded request went out
         self._current: Scenario | None = None
 
     # -- requests -----------------------------------------------------------------------------------------
     def _request(self, method: str, url: str, *, headers: dict[str, str] | None = None, json: Any = None,
                  record: bool = True) -> Exchange:
         exchange = self.http.request(method, url, headers=headers, json=json)
+        if record:
+            self._last_sent = exchange.started
         if record and self._current is not None:
             self._current.records.append(Record(
                 "request", method, url, exchange.status, exchange.elapsed_ms, exchange.request_headers,
@@ -76,8 +80,11 @@ class Session:
         cb = self.sim.wait_for(fsp, resource, key, after=after, method=method, error=error,
                                timeout=timeout or self.timeout)
         if self._current is not None:
-            self._current.records.append(Record("callback", cb.method, cb.path, None, 0.0, cb.headers, cb.body,
-                                                note=f"to {cb.fsp} at {cb.received:%H:%M:%S.%f}"[:-3]))
+            # Latency of the asynchronous answer: from sending the request that caused it to the simulator
+            # receiving the callback (the simulator's clock; clamped at 0 if the two clocks disagree).
+            since = (cb.received - self._last_sent).total_seconds() * 1000 if self._last_sent else 0.0
+            self._current.records.append(Record("callback", cb.method, cb.path, None, max(0.0, since), cb.headers,
+                                                cb.body, note=f"to {cb.fsp}, after the request"))
         return cb
 
     # -- scenarios and checks -----------------------------------------------------------------------------

@@ -83,9 +83,14 @@ def checks_html(scenario: Scenario) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
+def scenario_anchor(index: int) -> str:
+    """The HTML id of a scenario's heading, so a report can link straight to the cell that ran it."""
+    return f"mc-scenario-{index:03d}"
+
+
 def scenario_html(scenario: Scenario) -> str:
     verdict = "passed" if scenario.passed else ("no checks" if not scenario.checks else "FAILED")
-    title = (f"<h4>{html.escape(scenario.name)}: {verdict} "
+    title = (f"<h4 id='{scenario_anchor(scenario.index)}'>{html.escape(scenario.name)}: {verdict} "
              f"({len(scenario.checks) - scenario.failed}/{len(scenario.checks)} checks, "
              f"{scenario.duration_s:.2f} s)</h4>")
     records = "".join(record_html(r) for r in scenario.records)

@@ -32,4 +32,5 @@ def test_scenario_html_escapes_bodies_and_shows_failures():
                              {"note": "<script>"}, None))
     page = scenario_html(sc)
     assert "&lt;b&gt;s&lt;/b&gt;" in page and "FAILED" in page
+    assert "<h4 id='mc-scenario-000'>" in page  # the anchor the run report links failures to
     assert "<script>" not in page and json.dumps("&lt;script&gt;")[1:-1] in page

@@ -70,7 +70,8 @@ def test_latency_slowest_and_failures(tmp_path: Path) -> None:
     first = failures.to_dict("records")[0]
     assert (first["notebook"], first["scenario"], first["check"]) == ("20_p2p", "send", "positions")
     html = report.failures_html(failures)
-    assert "<a href='20_p2p.html'>20_p2p</a>" in html and "send" in html
+    # straight to the failing scenario's cell: its heading carries the anchor (evidence.scenario_html)
+    assert "<a href='20_p2p.html#mc-scenario-000'>20_p2p</a>" in html and "send" in html
     assert report.latency_chart(report.latency_table(run)).axes
 
 

@@ -9,7 +9,8 @@ from .runs import NotebookRun, request_type
 if TYPE_CHECKING:
     import pandas as pd
 
-CHECK_COLUMNS = ["notebook", "scenario", "check", "expected", "actual", "passed", "error_code", "expectation"]
+CHECK_COLUMNS = ["notebook", "scenario", "check", "expected", "actual", "passed", "error_code", "expectation",
+                 "scenario_index"]
 REQUEST_COLUMNS = ["notebook", "scenario", "kind", "method", "url", "type", "status", "elapsed_ms"]
 SCENARIO_COLUMNS = ["notebook", "scenario", "checks", "failed", "passed", "requests", "duration_s"]
 
@@ -20,8 +21,8 @@ def checks_frame(notebooks: list[NotebookRun]) -> pd.DataFrame:
     rows = [
         {"notebook": nb.name, "scenario": str(s.get("name", "")), "check": str(c.get("name", "")),
          "expected": c.get("expected"), "actual": c.get("actual"), "passed": c.get("passed") is True,
-         "error_code": c.get("error_code"), "expectation": c.get("expectation")}
-        for nb in notebooks for s in nb.scenarios for c in s.get("checks", [])
+         "error_code": c.get("error_code"), "expectation": c.get("expectation"), "scenario_index": i}
+        for nb in notebooks for i, s in enumerate(nb.scenarios) for c in s.get("checks", [])
     ]
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 

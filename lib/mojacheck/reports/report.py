@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from ..evidence import scenario_anchor
 from .frames import checks_frame, requests_frame
 from .runs import Run
 
@@ -82,7 +83,9 @@ def slowest_requests(run: Run, n: int = 10) -> pd.DataFrame:
 def failures(run: Run) -> pd.DataFrame:
     frame = checks_frame(run.notebooks)
     failed = frame[~frame["passed"]].copy()
-    failed["report"] = failed["notebook"] + ".html"
+    # The scenario's heading carries the anchor `mc-scenario-NNN` (evidence.scenario_html): link to the cell.
+    failed["report"] = [f"{nb}.html#{scenario_anchor(i)}" for nb, i in zip(failed["notebook"],
+                                                                          failed["scenario_index"], strict=True)]
     return failed[["notebook", "scenario", "check", "expected", "actual", "error_code", "report"]].reset_index(
         drop=True)
 

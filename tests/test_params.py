@@ -146,3 +146,13 @@ def test_public_dict_round_trips_in_the_kernel() -> None:
     p = load_params("local", root=ROOT)
     public = json.loads(json.dumps(p.public_dict()))  # what papermill injects
     assert params_from_dict(public) == p
+
+
+def test_spec_dir_resolves_against_the_root_and_may_be_absent(tmp_path: Path) -> None:
+    # local.yaml points at ../shared/specs/fspiop; a fresh clone without ../shared must still load (validation off).
+    p = load_params("t", root=_project(tmp_path, _local()))
+    assert p.api.spec_dir == str((tmp_path / ".." / "shared" / "specs" / "fspiop").resolve())
+    assert not Path(p.api.spec_dir).exists()
+    assert load_params("local", root=ROOT).api.spec_dir == str(ROOT.parent / "shared" / "specs" / "fspiop")
+    (tmp_path / "off").mkdir()
+    assert load_params("t", root=_project(tmp_path / "off", _local(api={"spec_dir": None}))).api.spec_dir is None

@@ -10,7 +10,7 @@ from .admin import FSPIOP_ENDPOINTS, Admin, wait_until
 from .admin import endpoint_values as admin_endpoint_values
 from .checks import Check, Scenario
 from .environment import check_all as check_services
-from .environment import show_params
+from .environment import show_params, show_spec_validation
 from .errors import (
     CallbackTimeout,
     HubUnreachable,
@@ -79,6 +79,7 @@ __all__ = [
     "settle_pending",
     "settlement",
     "show_params",
+    "show_spec_validation",
     "standard_parties",
     "thirdparty",
     "transfer",

@@ -30,6 +30,14 @@ def show_params(params: dict[str, Any]) -> None:
     evidence.show_html(f"<table><tr><th>param</th><th>value</th></tr>{rows}</table>", text)
 
 
+def show_spec_validation(s: Session) -> str:
+    """Print whether callback bodies are validated against the FSPIOP OpenAPI files (api.spec_dir), and why not.
+    A note only: it makes no check, so a run without the spec files counts nothing as passed for it."""
+    note = s.conformance.note()
+    print(note)
+    return note
+
+
 def health(s: Session, name: str, url: str) -> dict[str, Any]:
     """GET {url}/health, checked: answers 200 with status OK. Returns the body ({} when unreachable)."""
     try:

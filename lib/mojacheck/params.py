@@ -79,7 +79,12 @@ SCHEMA: dict[str, dict[str, Field]] = {
         # What ALS admin registers as the MSISDN oracle's endpoint (the oracle service of the deployment).
         "oracle_endpoint": Field("url", required=True),
     },
-    "api": {"version": Field("version", default="1.1")},
+    "api": {
+        "version": Field("version", default="1.1"),
+        # Folder with the official FSPIOP OpenAPI files (@mojaloop/api-snippets docs/); null = no spec validation.
+        # Not required to exist: a missing folder turns validation off (00_environment says so).
+        "spec_dir": Field("path", nullable=True),
+    },
     "deployment": {
         "on_us_transfers": Field("bool", default=False),
         "supported_versions": Field("version_list", nullable=True),
@@ -149,6 +154,7 @@ class ProvisioningParams:
 @dataclass(frozen=True)
 class ApiParams:
     version: str
+    spec_dir: str | None  # absolute path, or None (validation off)
 
 
 @dataclass(frozen=True)

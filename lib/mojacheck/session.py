@@ -17,6 +17,7 @@ from typing import Any
 from . import evidence
 from .admin import Admin
 from .checks import Check, Record, Scenario
+from .conformance import Conformance
 from .errors import MojacheckError, UnexpectedResponse
 from .expectations import Expectations, from_params
 from .fspiop import Exchange, HttpClient, request_headers
@@ -32,6 +33,8 @@ class Session:
         self.expectations: Expectations = from_params(params)
         self.api_version = str(params["api"]["version"])
         self.timeout = float(params["timeouts"]["callback_s"])
+        # Callback bodies against the official FSPIOP OpenAPI files (api.spec_dir); off when null or absent.
+        self.conformance = Conformance(params["api"].get("spec_dir"))
         self.http = HttpClient(token=_secret(params, "auth", "bearer_token_env"), verify=_verify(params),
                                cert=_cert(params), key_password=_secret(params, "tls", "client_key_password_env"),
                                timeout=float(params["timeouts"]["http_s"]))
@@ -85,6 +88,13 @@ class Session:
             since = (cb.received - self._last_sent).total_seconds() * 1000 if self._last_sent else 0.0
             self._current.records.append(Record("callback", cb.method, cb.path, None, max(0.0, since), cb.headers,
                                                 cb.body, note=f"to {cb.fsp}, after the request"))
+            # The body's shape against the spec's operation (named by its path template, so the name is stable).
+            outcome = self.conformance.check(cb.method, cb.path, cb.headers, cb.body)
+            if outcome is not None:
+                # A body in the version the hub itself originates names it in the check, and that version
+                # changes with the release (1.1 at 13, 2.0 at 17): say so, so a run comparison pairs the two.
+                own = "hub_content_version" if outcome.version == self.expectations.hub_content_version else None
+                self._current.check(outcome.check_name, "no violations", outcome.actual, expectation=own)
         return cb
 
     # -- scenarios and checks -----------------------------------------------------------------------------

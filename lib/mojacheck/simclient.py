@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from .errors import CallbackTimeout, UnexpectedResponse
 
@@ -56,7 +57,9 @@ class SimControl:
 
     def _call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
               ok: tuple[int, ...] = (200, 201, 204)) -> Any:
-        query = "" if not params else "?" + "&".join(f"{k}={v}" for k, v in params.items() if v is not None)
+        kept = {k: v for k, v in (params or {}).items() if v is not None}
+        # Keys can hold any party identifier: encode them rather than trust they are URL-safe.
+        query = "?" + urlencode(kept, safe="/") if kept else ""
         exchange = self._request(method, f"{self.url}{path}{query}", json=json, record=False)
         if exchange.status not in ok:
             raise UnexpectedResponse(f"simulator {method} {path} answered {exchange.status}: "

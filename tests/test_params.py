@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mojacheck.errors import ParamsError
+from mojacheck.fspiop.errors import ParamsError
 from mojacheck.params import Params, load_params, params_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,13 +5,14 @@ What notebooks may import. Everything else is internal and may change.
 
 from __future__ import annotations
 
-from . import errors_steps, settlement, thirdparty
-from .admin import FSPIOP_ENDPOINTS, Admin, wait_until
-from .admin import endpoint_values as admin_endpoint_values
-from .checks import Check, Scenario
-from .environment import check_all as check_services
-from .environment import show_params, show_spec_validation
-from .errors import (
+from mojacheck.clients.admin import FSPIOP_ENDPOINTS, Admin, wait_until
+from mojacheck.clients.admin import endpoint_values as admin_endpoint_values
+from mojacheck.clients.session import Session, connect
+from mojacheck.clients.sim import Callback
+from mojacheck.evidence.checks import Check, Scenario
+from mojacheck.evidence.render import glue
+from mojacheck.fspiop import new_id
+from mojacheck.fspiop.errors import (
     CallbackTimeout,
     HubUnreachable,
     MojacheckError,
@@ -19,10 +20,12 @@ from .errors import (
     ServiceError,
     UnexpectedResponse,
 )
-from .evidence import glue
-from .fspiop import new_id
-from .golden import Payment, check_lookup, check_positions, check_quote, check_transfer, pay
-from .p2p import (
+from mojacheck.steps import errors as errors_steps
+from mojacheck.steps import settlement, thirdparty
+from mojacheck.steps.environment import check_all as check_services
+from mojacheck.steps.environment import show_params, show_spec_validation
+from mojacheck.steps.golden import Payment, check_lookup, check_positions, check_quote, check_transfer, pay
+from mojacheck.steps.p2p import (
     Party,
     Quote,
     Transfer,
@@ -34,10 +37,8 @@ from .p2p import (
     send_transfer,
     transfer,
 )
-from .parties import standard_parties
-from .session import Session, connect
-from .settlement import Tally, check_ledger_balanced, settle_pending
-from .simclient import Callback
+from mojacheck.steps.parties import standard_parties
+from mojacheck.steps.settlement import Tally, check_ledger_balanced, settle_pending
 
 __all__ = [
     "FSPIOP_ENDPOINTS",
@@ -97,5 +98,5 @@ def __getattr__(name: str) -> object:
     if name == "upgrade_guide":  # the upgrade guide's reading of rehearsal artefacts (80_upgrade_rehearsal)
         import importlib
 
-        return importlib.import_module(".reports.upgrade", __name__)
+        return importlib.import_module(".reports.upgrade_guide", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,95 +1,267 @@
-"""`mojacheck run|hub|sim`: a thin CLI over the runner, the embedded hub and the simulator.
+"""`mojacheck COMMAND ...`: every command's arguments are parsed here, and only here; each command then calls
+one function of the runner, the embedded hub or the simulator.
 
-Heavy imports (papermill, nbconvert, the hub's server) happen inside the subcommand that needs them, so each
-subcommand starts quickly.
+Heavy imports (papermill, nbconvert, the hub's server) happen inside the command that needs them, so each
+command starts quickly.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-USAGE = "mojacheck {run,hub,sim,compare,snapshot,snapshot-diff,upgrade} ..."
+if TYPE_CHECKING:
+    from mojacheck.hub.config import HubConfig
+    from mojacheck.sim.config import SimConfig
 
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help"):
-        print(f"usage: {USAGE}\n\n{_HELP}")
-        return 0 if args else 2
-    command, rest = args[0], args[1:]
-    if command == "run":
-        return _run(rest)
-    if command == "hub":
-        from mojacheck.hub.cli import main as hub_main
-
-        return int(hub_main(rest) or 0)
-    if command == "sim":
-        from mojacheck.sim.cli import main as sim_main
-
-        return int(sim_main(rest) or 0)
-    if command == "upgrade":
-        from mojacheck.upgrade import main as upgrade_main
-
-        return upgrade_main(rest)
-    if command in _REPORT_COMMANDS:
-        from mojacheck.reports import commands
-
-        return int(getattr(commands, _REPORT_COMMANDS[command])(rest))
-    print(f"usage: {USAGE}\nmojacheck: unknown command {command!r}", file=sys.stderr)
-    return 2
+_SET_HELP = "override one param (value parsed as YAML), e.g. --set hub.release=13; repeatable"
 
 
-_REPORT_COMMANDS = {"compare": "compare_main", "snapshot": "snapshot_main", "snapshot-diff": "snapshot_diff_main"}
-
-_HELP = """commands:
-  run            run the notebook suite against an environment (params/<env>.yaml)
-  hub            serve the embedded Mojaloop-compatible hub
-  sim            serve the simulator (test FSPs and callback inbox)
-  compare        compare two run folders (expected/unexpected differences), write the comparison notebook+HTML
-  snapshot       save the hub's state as seen through its public APIs
-  snapshot-diff  what was lost, changed and new between two snapshots
-  upgrade        rehearse an upgrade (13 → 14 → 17) on the embedded hub and write the upgrade guide
-
-`mojacheck COMMAND --help` for a command's options."""
-
-
-def _run_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mojacheck run",
-        description="Execute notebooks/NN_*.ipynb against an environment and write outputs/<env>/<run-id>/.",
-        epilog="exit codes: 0 every check passed, 1 a check failed, 2 the run could not be done",
-    )
-    parser.add_argument("--env", required=True, help="params/<ENV>.yaml to use, e.g. local")
-    parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
-        help="override one param (value parsed as YAML), e.g. --set hub.release=13; repeatable",
-    )
-    parser.add_argument("--notebooks", default="*", metavar="GLOB", help="run only notebooks matching GLOB")
-    parser.add_argument("--output-root", type=Path, default=None, help="default: <root>/outputs")
-    parser.add_argument("--notebooks-dir", type=Path, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--root", type=Path, default=None, help="project root (default: found from cwd)")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mojacheck", description="Regression and upgrade testing for Mojaloop hubs.",
+                                     epilog="`mojacheck COMMAND --help` for a command's options.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run(commands)
+    _add_hub(commands)
+    _add_sim(commands)
+    _add_compare(commands)
+    _add_snapshot(commands)
+    _add_snapshot_diff(commands)
+    _add_upgrade(commands)
     return parser
 
 
-def _run(argv: list[str]) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        ns = _run_parser().parse_args(argv)
+        ns = parser.parse_args(args)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
+    if ns.command is None:
+        parser.print_usage()
+        return EXIT_USAGE
+    try:
+        return int(ns.handler(ns))
+    except KeyboardInterrupt:  # services are stopped by the runner's context managers
+        print("mojacheck: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _command(commands: argparse._SubParsersAction, name: str, handler: Callable[[argparse.Namespace], int],
+             **kwargs: str) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, **kwargs)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+# ---------------------------------------------------------------- run
+
+
+def _add_run(commands: argparse._SubParsersAction) -> None:
+    p = _command(commands, "run", _run, help="run the notebook suite against an environment (params/<env>.yaml)",
+                 description="Execute notebooks/NN_*.ipynb against an environment and write outputs/<env>/<run-id>/.",
+                 epilog="exit codes: 0 every check passed, 1 a check failed, 2 the run could not be done")
+    p.add_argument("--env", required=True, help="params/<ENV>.yaml to use, e.g. local")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help=_SET_HELP)
+    p.add_argument("--notebooks", default="*", metavar="GLOB", help="run only notebooks matching GLOB")
+    p.add_argument("--output-root", type=Path, default=None, help="default: <root>/outputs")
+    p.add_argument("--notebooks-dir", type=Path, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--root", type=Path, default=None, help="project root (default: found from cwd)")
+
+
+def _run(ns: argparse.Namespace) -> int:
     from mojacheck.runner import RunOptions, run
 
-    options = RunOptions(
-        env=ns.env, overrides=ns.overrides, notebooks=ns.notebooks, root=ns.root,
-        notebooks_dir=ns.notebooks_dir, output_root=ns.output_root,
-    )
-    try:
-        return run(options).exit_code
-    except KeyboardInterrupt:  # services are already stopped by the runner's context managers
-        print("mojacheck: interrupted", file=sys.stderr)
-        return 130
+    options = RunOptions(env=ns.env, overrides=ns.overrides, notebooks=ns.notebooks, root=ns.root,
+                         notebooks_dir=ns.notebooks_dir, output_root=ns.output_root)
+    return run(options).exit_code
+
+
+# ---------------------------------------------------------------- hub and simulator
+
+
+def _add_hub(commands: argparse._SubParsersAction) -> None:
+    p = _command(commands, "hub", _hub, help="serve the embedded Mojaloop-compatible hub",
+                 description="Serve the embedded Mojaloop-compatible hub.")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=3000)
+    p.add_argument("--db", default="mojacheck-hub.sqlite", help="SQLite file; state survives restarts")
+    p.add_argument("--release", choices=("13", "14", "17"), default="17")
+    p.add_argument("--expiry-interval", type=float, default=1.0, metavar="S",
+                   help="seconds between expiry sweeps (Mojaloop: 15)")
+    p.add_argument("--on-us", action="store_true", help="allow transfers with payer = payee")
+    p.add_argument("--supported-versions", type=_versions, default=None, metavar="V,V",
+                   help="FSPIOP versions accepted, e.g. 1.0,1.1 (default: the release's own list)")
+    p.add_argument("--delivery", choices=("aiohttp", "httpx"), default="aiohttp")
+    p.add_argument("--log-level", default="warning")
+
+
+def _versions(text: str) -> tuple[str, ...] | None:
+    return tuple(v.strip() for v in text.split(",") if v.strip()) or None
+
+
+def hub_config(ns: argparse.Namespace) -> HubConfig:
+    """The HubConfig the `hub` command's arguments describe (the token comes from the environment only)."""
+    from mojacheck.hub.config import TOKEN_ENV, HubConfig
+
+    return HubConfig(db_path=ns.db, release=ns.release, expiry_interval_s=ns.expiry_interval, on_us_transfers=ns.on_us,
+                     supported_versions=ns.supported_versions, bearer_token=os.environ.get(TOKEN_ENV) or None,
+                     delivery_kind=ns.delivery)
+
+
+def _hub(ns: argparse.Namespace) -> int:
+    from mojacheck.hub import create_app
+    from mojacheck.server import serve
+
+    logging.basicConfig(level=ns.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    serve(create_app(hub_config(ns)), host=ns.host, port=ns.port, log_level=ns.log_level)
+    return 0
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def _add_sim(commands: argparse._SubParsersAction) -> None:
+    p = _command(commands, "sim", _sim, help="serve the simulator (test FSPs and callback inbox)",
+                 description="Simulated test FSPs: payee answers, behaviours, callback inbox.")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=4040, help="port (default 4040)")
+    p.add_argument("--hub-url", required=True, help="where the simulator sends its requests and callbacks")
+    p.add_argument("--route", type=_pair, action="append", default=[], metavar="RESOURCE=URL",
+                   help="per-resource hub URL, e.g. parties=http://als:4002 (repeatable)")
+    p.add_argument("--secret", type=_pair, action="append", default=[], metavar="FSP=SECRET",
+                   help="ILP secret of an FSP")
+    p.add_argument("--delivery", choices=["aiohttp", "httpx"], default="aiohttp")
+    p.add_argument("--timeout", type=float, default=10.0, help="outbound request timeout, seconds")
+    p.add_argument("--inbox-size", type=int, default=None, help="items the inbox keeps (default 20000)")
+    p.add_argument("--log-level", default="warning")
+
+
+def sim_config(ns: argparse.Namespace) -> SimConfig:
+    """The SimConfig the `sim` command's arguments describe."""
+    from mojacheck.sim.config import DEFAULT_INBOX_SIZE, SimConfig
+
+    return SimConfig(hub_url=ns.hub_url, routes=dict(ns.route), secrets=dict(ns.secret), delivery=ns.delivery,
+                     timeout=ns.timeout, inbox_size=ns.inbox_size or DEFAULT_INBOX_SIZE)
+
+
+def _sim(ns: argparse.Namespace) -> int:
+    from mojacheck.server import serve
+    from mojacheck.sim import create_app
+
+    serve(create_app(sim_config(ns)), host=ns.host, port=ns.port, log_level=ns.log_level)
+    return 0
+
+
+# ---------------------------------------------------------------- compare, snapshot, snapshot-diff
+
+
+def _add_compare(commands: argparse._SubParsersAction) -> None:
+    p = _command(commands, "compare", _compare,
+                 help="compare two run folders (expected/unexpected differences), write the comparison notebook+HTML",
+                 description="Compare two run folders; writes the executed comparison notebook, its HTML and "
+                             "comparison.json.",
+                 epilog="exit codes: 0 no unexpected difference, 1 unexpected differences, 2 could not compare")
+    p.add_argument("run_a", type=Path, help="run folder, e.g. outputs/local/20261127T221500Z-3fa2c1")
+    p.add_argument("run_b", type=Path)
+    p.add_argument("--out", type=Path, default=None, help="default: outputs/compare/<A-id>__<B-id>/")
+    p.add_argument("--root", type=Path, default=None, help="project root (default: found from cwd)")
+
+
+def _compare(ns: argparse.Namespace) -> int:
+    from mojacheck.runner.compare import compare
+
+    return compare(ns.run_a, ns.run_b, out=ns.out, root=ns.root)
+
+
+def _add_snapshot(commands: argparse._SubParsersAction) -> None:
+    p = _command(commands, "snapshot", _snapshot, help="save the hub's state as seen through its public APIs",
+                 description="Save the hub's state as its public APIs show it (participants, accounts, positions, "
+                             "limits, endpoints, oracles, settlement windows and settlements, and the transfers the "
+                             "env's runs created).",
+                 epilog="For an embedded hub that is not running, the hub and simulator are started for the "
+                        "snapshot. exit codes: 0 saved, 2 could not be taken")
+    p.add_argument("--env", required=True, help="params/<ENV>.yaml")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help=_SET_HELP)
+    p.add_argument("--out", type=Path, default=None, help="default: outputs/<env>/snapshots/<timestamp>.json")
+    p.add_argument("--transfers", type=int, default=None, metavar="N",
+                   help="read back at most the newest N transfer ids of the env's runs (default 200; 0: none)")
+    p.add_argument("--output-root", type=Path, default=None, help="where the env's runs are (default: <root>/outputs)")
+    p.add_argument("--root", type=Path, default=None)
+
+
+def _snapshot(ns: argparse.Namespace) -> int:
+    from mojacheck.runner.snapshot import take_snapshot
+
+    return take_snapshot(ns.env, overrides=ns.overrides, out=ns.out, transfers=ns.transfers,
+                         output_root=ns.output_root, root=ns.root)
+
+
+def _add_snapshot_diff(commands: argparse._SubParsersAction) -> None:
+    p = _command(commands, "snapshot-diff", _snapshot_diff,
+                 help="what was lost, changed and new between two snapshots",
+                 description="What was lost, changed and new between two snapshots (e.g. before and after an "
+                             "upgrade).",
+                 epilog="exit codes: 0 nothing lost, 1 something lost, 2 bad input")
+    p.add_argument("a", type=Path, help="the earlier snapshot")
+    p.add_argument("b", type=Path, help="the later snapshot")
+    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the diff as JSON")
+
+
+def _snapshot_diff(ns: argparse.Namespace) -> int:
+    from mojacheck.runner.snapshot import diff_snapshots
+
+    return diff_snapshots(ns.a, ns.b, json_out=ns.json)
+
+
+# ---------------------------------------------------------------- upgrade
+
+
+def _add_upgrade(commands: argparse._SubParsersAction) -> None:
+    from mojacheck.runner.rehearsal import DEFAULT_NOTEBOOKS, DEFAULT_RELEASES
+
+    p = _command(commands, "upgrade", _upgrade,
+                 help="rehearse an upgrade (13 → 14 → 17) on the embedded hub and write the upgrade guide",
+                 description="Rehearse an upgrade on the embedded hub: the suite at each release on one database, "
+                             "hub-state snapshots around each upgrade, comparisons of consecutive runs, and the "
+                             "upgrade guide notebook + HTML.",
+                 epilog="exit codes: 0 every run passed, no unexpected difference, nothing lost; 1 otherwise; "
+                        "2 the rehearsal could not be done")
+    p.add_argument("--releases", default=",".join(DEFAULT_RELEASES), help="upgrade path (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=None, help="default: outputs/upgrade/<UTC>-<hex>/")
+    p.add_argument("--env", default="local", help="params/<ENV>.yaml with an embedded hub (default: local)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="override one param for every run (ports and database are the rehearsal's own)")
+    p.add_argument("--notebooks", default=",".join(DEFAULT_NOTEBOOKS),
+                   help="the suite's notebooks to run at each release: name prefixes or globs (default: %(default)s)")
+    p.add_argument("--transfers", type=int, default=None, metavar="N",
+                   help="transfers read back per snapshot (default 200; 0: none)")
+    p.add_argument("--no-compare-notebooks", dest="compare_notebooks", action="store_false",
+                   help="skip `mojacheck compare`'s own notebook per upgrade (the guide compares anyway)")
+    p.add_argument("--root", type=Path, default=None, help="project root (default: found from cwd)")
+
+
+def _upgrade(ns: argparse.Namespace) -> int:
+    from mojacheck.runner.rehearsal import UpgradeOptions, rehearse
+
+    options = UpgradeOptions(
+        releases=ns.releases.split(","), env=ns.env, overrides=ns.overrides,
+        notebooks=[n.strip() for n in ns.notebooks.split(",") if n.strip()], out=ns.out, root=ns.root,
+        transfers=ns.transfers, compare_notebooks=ns.compare_notebooks)
+    return rehearse(options).exit_code
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from mojacheck.errors import ParamsError
+from mojacheck.fspiop.errors import ParamsError
 
 __all__ = ["Params", "find_root", "load_params", "params_from_dict"]
 

@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from mojacheck.errors import HubUnreachable
 from mojacheck.fspiop import Exchange, HttpClient, callback_headers, redact_headers
+from mojacheck.fspiop.errors import HubUnreachable
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -152,7 +152,7 @@ def _encrypted_client_cert(tmp_path, password: bytes):
 
 
 def test_encrypted_client_key_loads_with_its_password_and_fails_clearly_without(tmp_path) -> None:
-    from mojacheck.errors import FspiopError
+    from mojacheck.fspiop.errors import FspiopError
 
     cert = _encrypted_client_cert(tmp_path, b"k3y-pass")
     HttpClient(cert=cert, key_password="k3y-pass").close()

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mojacheck.errors import FspiopError
-from mojacheck.fspiop import (
-    all_codes,
-    error_body,
-    error_message,
-    http_status,
-    is_known,
-    lookup,
-    normalise_code,
-)
+from mojacheck.fspiop import all_codes, error_body, error_message, http_status, is_known, lookup, normalise_code
+from mojacheck.fspiop.errors import FspiopError
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from mojacheck.errors import HeaderError
 from mojacheck.fspiop import (
     SUPPORTED_VERSIONS,
     accept_header,
@@ -22,6 +21,7 @@ from mojacheck.fspiop import (
     resource_of,
     validate_headers,
 )
+from mojacheck.fspiop.errors import HeaderError
 
 CT_PREFIX = "application/vnd.interoperability."
 R13 = SUPPORTED_VERSIONS["13"]

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from mojacheck.errors import IlpError
 from mojacheck.fspiop import (
     b64url_decode,
     b64url_encode,
@@ -27,6 +26,7 @@ from mojacheck.fspiop import (
     scaled_amount,
     transaction_object,
 )
+from mojacheck.fspiop.errors import IlpError
 
 ZERO_CONDITION = "Zmh6rfhivXdsj8GLjp-OIAiXFIVu4jOzkCpZHQ1fKSU"
 SECRET = "Quoting Service Secret"
@@ -243,8 +243,8 @@ def test_decode_transaction_rejects_non_json_data() -> None:
 def test_four_decimal_amount_rounds_in_the_packet_only_when_asked():
     import pytest as _pytest
 
-    from mojacheck.errors import IlpError
     from mojacheck.fspiop import scaled_amount
+    from mojacheck.fspiop.errors import IlpError
 
     with _pytest.raises(IlpError):
         scaled_amount("10.1234", "USD")

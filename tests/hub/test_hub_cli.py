@@ -1,4 +1,4 @@
-"""The hub's command line: ``python -m mojacheck.hub``."""
+"""The hub's command line: ``mojacheck hub`` (``python -m mojacheck hub``)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from pathlib import Path
 
 import httpx
 
-from mojacheck.hub.cli import build_parser
+from mojacheck.cli import build_parser
 
 
 def test_parser_follows_the_contract() -> None:
-    args = build_parser().parse_args(["--host", "127.0.0.1", "--port", "4040", "--db", "x.sqlite3", "--release", "13",
-                                      "--expiry-interval", "0.5", "--on-us"])
+    args = build_parser().parse_args(["hub", "--host", "127.0.0.1", "--port", "4040", "--db", "x.sqlite3",
+                                      "--release", "13", "--expiry-interval", "0.5", "--on-us"])
     assert (args.port, args.db, args.release, args.expiry_interval, args.on_us) == (4040, "x.sqlite3", "13", 0.5, True)
 
 
@@ -29,7 +29,7 @@ def free_port() -> int:
 def test_python_m_serves_health(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "MOJACHECK_BEARER_TOKEN": "t0k"}
-    proc = subprocess.Popen([sys.executable, "-m", "mojacheck.hub", "--port", str(port), "--db",
+    proc = subprocess.Popen([sys.executable, "-m", "mojacheck", "hub", "--port", str(port), "--db",
                              str(tmp_path / "hub.sqlite"), "--release", "14"], env=env)
     try:
         deadline = time.monotonic() + 15

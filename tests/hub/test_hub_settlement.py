@@ -21,7 +21,7 @@ from hub_support import (
     unique,
 )
 
-from mojacheck.hub import settlement_windows
+from mojacheck.hub.settlement import windows as settlement_windows
 
 SETTLE = "/settlement/v2"
 STEPS = ["PS_TRANSFERS_RECORDED", "PS_TRANSFERS_RESERVED", "PS_TRANSFERS_COMMITTED", "SETTLED"]

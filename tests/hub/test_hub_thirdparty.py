@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hub_support import HubClient, Receiver, fspiop_headers, provision_hub, unique
 
-from mojacheck.hub.auth_service_crypto import canonical_json, consent_challenge, derive_challenge, verify
+from mojacheck.fspiop.thirdparty import canonical_json, consent_challenge, derive_challenge, verify
 
 TP_TYPES = (
     "TP_CB_URL_TRANSACTION_REQUEST_POST", "TP_CB_URL_TRANSACTION_REQUEST_PUT", "TP_CB_URL_TRANSACTION_REQUEST_GET",

@@ -190,8 +190,8 @@ def test_payee_without_endpoints_gets_3201_to_payer(p2p: P2P) -> None:
 
 
 def test_cli_takes_supported_versions() -> None:
-    from mojacheck.hub.cli import _versions, build_parser
+    from mojacheck.cli import build_parser, hub_config
 
-    args = build_parser().parse_args(["--supported-versions", "1.0, 1.1"])
-    assert _versions(args.supported_versions) == ("1.0", "1.1")
-    assert _versions(build_parser().parse_args([]).supported_versions) is None
+    args = build_parser().parse_args(["hub", "--supported-versions", "1.0, 1.1"])
+    assert hub_config(args).supported_versions == ("1.0", "1.1")
+    assert hub_config(build_parser().parse_args(["hub"])).supported_versions is None

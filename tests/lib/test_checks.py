@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from mojacheck.checks import Scenario
+from mojacheck.evidence.checks import Scenario
 
 
 def test_check_records_pass_and_fail_with_text_values():

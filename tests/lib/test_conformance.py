@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mojacheck.conformance import SPEC_FILES, Conformance, operation_for, spec_version, validate
+from mojacheck.evidence.conformance import SPEC_FILES, Conformance, operation_for, spec_version, validate
 from mojacheck.reports.runs import check_identity
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,14 +6,14 @@ import nbformat
 import scrapbook
 from nbclient import NotebookClient
 
-from mojacheck.checks import Record, Scenario
-from mojacheck.evidence import scenario_html
+from mojacheck.evidence.checks import Record, Scenario
+from mojacheck.evidence.render import scenario_html
 
 
 def test_glued_scrap_reads_back_with_scrapbook(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(
-        "from mojacheck.evidence import glue\n"
+        "from mojacheck.evidence.render import glue\n"
         "glue('mc_scenario_000', {'name': 'x', 'checks': [{'name': 'c', 'passed': True}], 'requests': []})\n"
         "import mojacheck, sys; print([m for m in ('scrapbook', 'nbformat', 'rfc3987_syntax') if m in sys.modules])"))
     NotebookClient(nb, kernel_name="python3", timeout=60).execute()

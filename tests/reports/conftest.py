@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mojacheck.checks import Record, Scenario
-from mojacheck.evidence import SCRAP_MIME, scenario_html
+from mojacheck.evidence.checks import Record, Scenario
+from mojacheck.evidence.render import SCRAP_MIME, scenario_html
 
 
 def scrap_output(name: str, data: Any) -> dict[str, Any]:

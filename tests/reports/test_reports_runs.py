@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import scenario, write_executed
 
-from mojacheck.checks import Scenario
+from mojacheck.evidence.checks import Scenario
 from mojacheck.reports import report
 from mojacheck.reports.runs import check_identity, load_run, request_type, resolve_run_dir
 

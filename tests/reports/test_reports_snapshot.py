@@ -9,8 +9,9 @@ from pathlib import Path
 from conftest import scenario, write_executed
 
 from mojacheck.cli import main as cli_main
+from mojacheck.clients.snapshot import money
 from mojacheck.reports import snapshot_diff
-from mojacheck.reports.snapshot import money, transfer_ids_of_runs
+from mojacheck.reports.runs import transfer_ids_of_runs
 
 BEFORE = {
     "meta": {"env": "local", "taken": "2026-11-27T00:00:00Z"},

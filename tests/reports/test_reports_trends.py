@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import check, summary, write_summary
 
-from mojacheck.checks import Scenario
+from mojacheck.evidence.checks import Scenario
 from mojacheck.reports import trends
 
 

@@ -11,8 +11,8 @@ import pytest
 from conftest import check, summary, write_summary
 
 from mojacheck.cli import main as cli_main
-from mojacheck.reports import upgrade as guide
-from mojacheck.upgrade import EXIT_CANNOT, EXIT_PASSED, UpgradeOptions, UpgradeResult, rehearse
+from mojacheck.reports import upgrade_guide as guide
+from mojacheck.runner.rehearsal import EXIT_CANNOT, EXIT_PASSED, UpgradeOptions, UpgradeResult, rehearse
 
 ROOT = Path(__file__).resolve().parents[2]
 

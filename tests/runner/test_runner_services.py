@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import SECRET
 
-from mojacheck.errors import RunError
+from mojacheck.fspiop.errors import RunError
 from mojacheck.params import load_params
 from mojacheck.runner import core, services
 
@@ -88,12 +88,12 @@ def test_stop_kills_a_process_ignoring_terminate() -> None:
 def test_command_lines_follow_the_contract(tmp_path: Path) -> None:
     params = load_params("local", root=ROOT, overrides=["hub.release=13", "deployment.on_us_transfers=true"])
     hub = services.hub_spec(params, tmp_path)
-    assert hub.argv[1:3] == ["-m", "mojacheck.hub"]
-    assert hub.argv[3:] == ["--host", "127.0.0.1", "--port", "4040", "--db", str(ROOT / "outputs/local/hub.sqlite3"),
+    assert hub.argv[1:4] == ["-m", "mojacheck", "hub"]
+    assert hub.argv[4:] == ["--host", "127.0.0.1", "--port", "4040", "--db", str(ROOT / "outputs/local/hub.sqlite3"),
                             "--release", "13", "--expiry-interval", "1.0", "--on-us"]
     assert hub.health_url == "http://127.0.0.1:4040/health"
     sim = services.sim_spec(params, tmp_path)
-    assert sim.argv[1:] == ["-m", "mojacheck.sim", "--host", "127.0.0.1", "--port", "4041",
+    assert sim.argv[1:] == ["-m", "mojacheck", "sim", "--host", "127.0.0.1", "--port", "4041",
                             "--hub-url", "http://127.0.0.1:4040"]
 
 

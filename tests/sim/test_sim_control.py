@@ -10,10 +10,10 @@ import httpx
 import pytest
 from sim_support import PAYEE, FakeHub, deliver
 
+from mojacheck.cli import build_parser, sim_config
 from mojacheck.fspiop import new_id
 from mojacheck.server.serve import ServerThread
 from mojacheck.sim import SimConfig, create_app
-from mojacheck.sim.cli import build_parser, config_from_args
 from mojacheck.sim.inbox import Inbox, InboxFilter, key_of
 from mojacheck.sim.state import RuleBook
 
@@ -171,12 +171,12 @@ def test_inbox_ring_is_bounded() -> None:
 
 def test_cli_config() -> None:
     args = build_parser().parse_args(
-        ["--hub-url", "http://hub", "--route", "parties=http://als", "--secret", "payeefsp=s"]
+        ["sim", "--hub-url", "http://hub", "--route", "parties=http://als", "--secret", "payeefsp=s"]
     )
-    config = config_from_args(args)
+    config = sim_config(args)
     assert args.host == "127.0.0.1"
     assert config.url_for("parties", "/parties/MSISDN/1") == "http://als/parties/MSISDN/1"
     assert config.url_for("quotes", "/quotes/q") == "http://hub/quotes/q"
     assert config.secret_for("payeefsp") == "s"
     with pytest.raises(SystemExit):
-        build_parser().parse_args(["--hub-url", "http://hub", "--route", "parties"])
+        build_parser().parse_args(["sim", "--hub-url", "http://hub", "--route", "parties"])

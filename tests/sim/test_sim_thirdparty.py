@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from mojacheck.fspiop import request_headers
+from mojacheck.fspiop.thirdparty import KeyPair, consent_challenge, derive_challenge, verify
 from mojacheck.hub import HubConfig
 from mojacheck.hub import create_app as create_hub
 from mojacheck.server.serve import ServerThread
 from mojacheck.sim import SimConfig
 from mojacheck.sim import create_app as create_sim
-from mojacheck.sim.thirdparty_crypto import KeyPair, challenge_of, consent_challenge, verify
 
 WAIT_S = 10.0
 CUR = "USD"
@@ -177,7 +177,7 @@ def pay(net: Net, address: str, amount: str = "10") -> tuple[str, int]:
 
 def test_crypto_signature_breaks_when_one_byte_of_the_challenge_changes() -> None:
     key = KeyPair()
-    challenge = challenge_of({"transferAmount": {"amount": "10", "currency": CUR}})
+    challenge = derive_challenge({"transferAmount": {"amount": "10", "currency": CUR}})
     signature = key.sign(challenge)
     assert verify(key.public_key, challenge, signature)
     changed = bytearray(challenge.encode())

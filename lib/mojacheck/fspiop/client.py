@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from mojacheck.errors import FspiopError, HubUnreachable
+from mojacheck.fspiop.errors import FspiopError, HubUnreachable
 
 REDACTED = "***"
 

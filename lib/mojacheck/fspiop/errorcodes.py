@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from mojacheck.errors import FspiopError
+from mojacheck.fspiop.errors import FspiopError
 
 DESCRIPTION_MAX = 128  # errorDescription is at most 128 characters [EH factory.js]
 FALLBACK_CODE = "3100"  # what central-ledger substitutes for an errorCode outside every category

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from mojacheck.errors import HeaderError
+from mojacheck.fspiop.errors import HeaderError
 
 SUPPORTED_VERSIONS: dict[str, tuple[str, ...]] = {
     "13": ("1.0", "1.1"),

@@ -19,7 +19,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from mojacheck.errors import IlpError
+from mojacheck.fspiop.errors import IlpError
 
 PACKET_TYPE_PAYMENT = 1
 _UINT64_MAX = 2**64 - 1

@@ -1,8 +1,9 @@
 """The embedded hub as one Starlette app: FSPIOP at the root, operator APIs under prefixes.
 
-Routes: ``/health``; ``/admin/…`` central-ledger admin; ``/als-admin/…`` oracles; at the root ALS
-(``/participants``, ``/parties``), quotes and transfers. Unknown paths answer 404/3002, wrong methods
-405/3000, both with an errorInformation body.
+Routes: ``/health``; ``/admin/…`` central-ledger admin (``admin/``); ``/als-admin/…`` oracles (``als/``);
+``/settlement/v2/…`` central-settlement (``settlement/``); ``/auth-service/…`` (``thirdparty/``); at the root ALS
+(``/participants``, ``/parties``), quotes (``quotes/``), transfers (``transfers/``) and 3PPI (``thirdparty/``).
+Unknown paths answer 404/3002, wrong methods 405/3000, both with an errorInformation body.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import asyncio
 import contextlib
 import hmac
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,37 +21,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mojacheck.hub import (
-    admin,
-    als,
-    als_admin,
-    auth_service,
-    quotes,
-    settlement_models,
-    settlement_routes,
-    thirdparty,
-    transfers,
-)
+from mojacheck.hub.admin import participants, settlement_models
+from mojacheck.hub.als import oracles, parties
 from mojacheck.hub.callbacks import Outbox
 from mojacheck.hub.config import HubConfig
+from mojacheck.hub.context import Hub
 from mojacheck.hub.db import Database
-from mojacheck.hub.expiry import sweep_forever
-from mojacheck.hub.releases import SERVICES, Release, get_release
+from mojacheck.hub.quotes import relay as quotes
+from mojacheck.hub.releases import SERVICES, get_release
+from mojacheck.hub.settlement import routes as settlement
+from mojacheck.hub.thirdparty import auth_service
+from mojacheck.hub.thirdparty import relay as thirdparty
+from mojacheck.hub.transfers import prepare as transfers
+from mojacheck.hub.transfers.expiry import sweep_forever
 from mojacheck.hub.web import error_response, log
 from mojacheck.server import make_delivery
 
 DRAIN_TIMEOUT_S = 2.0
-
-
-@dataclass
-class Hub:
-    """Everything a handler needs: configuration, release rules, the database and the outbox."""
-
-    config: HubConfig
-    release: Release
-    db: Database
-    outbox: Outbox
-    background: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
 async def health(request: Request) -> Response:
@@ -61,7 +47,7 @@ async def health(request: Request) -> Response:
         "release": hub.release.name,
         "versions": hub.release.components,
         "services": list(SERVICES),
-        "oracle": als_admin.BUILTIN_ORACLE,
+        "oracle": oracles.BUILTIN_ORACLE,
     })
 
 
@@ -122,10 +108,10 @@ def create_app(config: HubConfig) -> Starlette:
     hub = Hub(config=config, release=release, db=db, outbox=Outbox(db, release, delivery))
     routes = [
         Route("/health", health, methods=["GET"]),
-        Mount("/admin", routes=[*admin.routes, *settlement_models.routes, Route("/health", health)]),
-        Mount("/als-admin", routes=[*als_admin.routes, Route("/health", health)]),
-        Mount("/settlement/v2", routes=[*settlement_routes.routes, Route("/health", health)]),
-        *als.routes,
+        Mount("/admin", routes=[*participants.routes, *settlement_models.routes, Route("/health", health)]),
+        Mount("/als-admin", routes=[*oracles.routes, Route("/health", health)]),
+        Mount("/settlement/v2", routes=[*settlement.routes, Route("/health", health)]),
+        *parties.routes,
         *quotes.routes,
         *transfers.routes,
         Mount(auth_service.PREFIX, routes=auth_service.routes),

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from mojacheck.hub.auth_service_schema import AUTH_SERVICE_SCHEMA
-from mojacheck.hub.settlement_schema import SETTLEMENT_SCHEMA
+from mojacheck.hub.settlement.schema import SETTLEMENT_SCHEMA
+from mojacheck.hub.thirdparty.auth_schema import AUTH_SERVICE_SCHEMA
 
 HUB_NAME = "Hub"
 

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mojacheck.errors import HeaderError
 from mojacheck.fspiop import parse_content_type, resource_of, validate_headers
+from mojacheck.fspiop.errors import HeaderError
 from mojacheck.hub.web import ApiError, Handler, guarded, parse_json, require
 
 if TYPE_CHECKING:
-    from mojacheck.hub.app import Hub
+    from mojacheck.hub.context import Hub
 
 MAX_BODY = 5 * 1024 * 1024  # FSPIOP payload limit; larger → 3104
 

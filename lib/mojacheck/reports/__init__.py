@@ -6,7 +6,7 @@ notebooks and the CLI's quick commands should not pay for).
 
 from __future__ import annotations
 
-from .compare import (
+from mojacheck.reports.compare import (
     CompareError,
     Comparison,
     Difference,
@@ -15,9 +15,9 @@ from .compare import (
     differences_view,
     newest_pair,
 )
-from .compare import headline as comparison_headline
-from .frames import checks_frame, requests_frame, scenarios_frame
-from .report import (
+from mojacheck.reports.compare import headline as comparison_headline
+from mojacheck.reports.frames import checks_frame, requests_frame, scenarios_frame
+from mojacheck.reports.report import (
     check_every_scenario_checked,
     check_failure_links,
     check_glued,
@@ -29,8 +29,8 @@ from .report import (
     notebook_table,
     slowest_requests,
 )
-from .runs import NotebookRun, Run, load_run, read_notebook, request_type, resolve_run_dir
-from .trends import (
+from mojacheck.reports.runs import NotebookRun, Run, load_run, read_notebook, request_type, resolve_run_dir
+from mojacheck.reports.trends import (
     History,
     check_history,
     check_outcomes,
@@ -42,7 +42,7 @@ from .trends import (
     runs_frame,
     trend_chart,
 )
-from .trends import describe as describe_history
+from mojacheck.reports.trends import describe as describe_history
 
 __all__ = [
     "CompareError",

@@ -1,7 +1,7 @@
 """Callback bodies as the executed notebooks show them, for comparing their field sets between runs.
 
 Scraps carry no bodies (they stay small); the bodies are in each scenario's evidence HTML, written by
-`mojacheck.evidence.record_html` as `<details><summary>⇐ METHOD PATH …</summary>… <b>body</b><pre>JSON</pre>…`.
+`mojacheck.evidence.render.record_html` as `<details><summary>⇐ METHOD PATH …</summary>… <b>body</b><pre>JSON</pre>…`.
 Reading that display back is tied to our own evidence format, which we control, and needs nothing new in the
 scraps. A scenario's evidence is displayed just before its scrap is glued, so the scrap that follows a display
 names the scenario it belongs to. A body cut for length (or not JSON) is skipped, never guessed.
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .runs import notebook_outputs, request_type, scrap_of
+from mojacheck.reports.runs import notebook_outputs, request_type, scrap_of
 
 _CALLBACK = re.compile(r"<details><summary>⇐ (\S+) (\S+).*?</summary>(.*?)</details>", re.S)
 _BODY = re.compile(r"<b>body</b><pre>(.*?)</pre>", re.S)
@@ -71,7 +71,7 @@ def callback_field_sets(path: Path) -> FieldSets:
 
 
 def run_field_sets(folder: Path) -> FieldSets:
-    from .runs import executed_notebooks
+    from mojacheck.reports.runs import executed_notebooks
 
     result: FieldSets = {}
     for path in executed_notebooks(folder):

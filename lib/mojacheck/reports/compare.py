@@ -20,12 +20,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mojacheck.conformance import is_conformance_check
-from mojacheck.errors import MojacheckError
+from mojacheck.evidence.conformance import is_conformance_check
 from mojacheck.expectations import release_differences
-
-from .callbacks import FieldSets, run_field_sets
-from .runs import check_identity, load_run, read_summary, request_type
+from mojacheck.fspiop.errors import MojacheckError
+from mojacheck.reports.callbacks import FieldSets, run_field_sets
+from mojacheck.reports.runs import check_identity, load_run, read_summary, request_type
 
 LATENCY_FACTOR = 3.0  # p50 in B over p50 in A …
 LATENCY_FLOOR_MS = 250.0  # … and slower by at least this much: below it, run-to-run noise on a loaded machine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .runs import NotebookRun, request_type
+from mojacheck.reports.runs import NotebookRun, request_type
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -6,15 +6,15 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from ..evidence import scenario_anchor
-from .frames import checks_frame, requests_frame
-from .runs import Run
+from mojacheck.evidence.render import scenario_anchor
+from mojacheck.reports.frames import checks_frame, requests_frame
+from mojacheck.reports.runs import Run
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from mojacheck.session import Session
+    from mojacheck.clients.session import Session
 
 
 def notebook_status(nb: Any) -> str:

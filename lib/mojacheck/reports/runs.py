@@ -167,3 +167,23 @@ def request_type(method: str, url: str, kind: str = "request") -> str:
         else:
             out.append(seg)
     return f"{method.upper()} /{'/'.join(out)}"
+
+
+def transfer_ids_of_runs(env_dir: Path, limit: int) -> list[str]:
+    """Ids from the scraps' optional `transfers` field, newest run first, at most `limit`."""
+    ids: list[str] = []
+    runs = sorted((p for p in env_dir.iterdir() if p.is_dir() and not p.is_symlink() and p.name[:1].isdigit()),
+                  reverse=True) if env_dir.is_dir() else []
+    for run in runs:
+        for path in executed_notebooks(run):
+            try:
+                nb = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            for output in notebook_outputs(nb):
+                scrap = scrap_of(output)
+                if scrap and scrap[0].startswith("mc_scenario_") and isinstance(scrap[1], dict):
+                    ids.extend(i for i in scrap[1].get("transfers") or [] if isinstance(i, str) and i not in ids)
+                    if len(ids) >= limit:
+                        return ids[:limit]
+    return ids

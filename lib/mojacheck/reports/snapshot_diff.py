@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mojacheck.errors import MojacheckError
+from mojacheck.fspiop.errors import MojacheckError
 
 SECTIONS = ("participants", "oracles", "settlement_models", "settlement_windows", "settlements", "transfers")
 

@@ -14,7 +14,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .runs import check_identity
+from mojacheck.reports.runs import check_identity
 
 if TYPE_CHECKING:
     import pandas as pd

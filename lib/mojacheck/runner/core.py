@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from mojacheck.errors import MojacheckError, ParamsError, RunError
+from mojacheck.fspiop.errors import MojacheckError, ParamsError, RunError
 from mojacheck.params import Params, find_root, load_params
 from mojacheck.runner import report, services
 from mojacheck.runner.execute import NotebookResult, execute_notebook, find_notebooks

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-from mojacheck.errors import RunError
+from mojacheck.fspiop.errors import RunError
 from mojacheck.params import Params
 
 START_DEADLINE_S = 30.0
@@ -42,7 +42,7 @@ class ServiceSpec:
 def hub_spec(params: Params, log_dir: Path) -> ServiceSpec:
     hub = params.hub
     argv = [
-        sys.executable, "-m", "mojacheck.hub", "--host", "127.0.0.1", "--port", str(hub.port),
+        sys.executable, "-m", "mojacheck", "hub", "--host", "127.0.0.1", "--port", str(hub.port),
         "--db", hub.db, "--release", hub.release, "--expiry-interval", str(hub.expiry_interval_s),
     ]
     if params.deployment.on_us_transfers:
@@ -55,7 +55,7 @@ def hub_spec(params: Params, log_dir: Path) -> ServiceSpec:
 def sim_spec(params: Params, log_dir: Path) -> ServiceSpec:
     port = params.sim.port
     argv = [
-        sys.executable, "-m", "mojacheck.sim", "--host", "127.0.0.1", "--port", str(port),
+        sys.executable, "-m", "mojacheck", "sim", "--host", "127.0.0.1", "--port", str(port),
         "--hub-url", params.services.ml_api_adapter,
     ]
     return ServiceSpec("simulator", argv, f"http://127.0.0.1:{port}/health", log_dir / "sim.log")

@@ -5,13 +5,7 @@ Stands beside ``fspiop``; never imports ``hub`` or ``sim`` (both stand on it).
 
 from __future__ import annotations
 
-from mojacheck.server.delivery import (
-    AiohttpDelivery,
-    Delivery,
-    DeliveryResult,
-    HttpxDelivery,
-    make_delivery,
-)
+from mojacheck.server.delivery import AiohttpDelivery, Delivery, DeliveryResult, HttpxDelivery, make_delivery
 from mojacheck.server.jsonutil import dumps, json_response, loads
 from mojacheck.server.serve import ServerThread, serve
 

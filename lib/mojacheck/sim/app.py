@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -13,11 +12,11 @@ from starlette.routing import Mount, Route
 
 from mojacheck.server.delivery import Delivery, make_delivery
 from mojacheck.server.jsonutil import JsonBodyError, loads
-from mojacheck.sim import control, thirdparty
+from mojacheck.sim import control
 from mojacheck.sim.config import SimConfig
-from mojacheck.sim.inbox import Inbox
-from mojacheck.sim.payee import Incoming, Payee
-from mojacheck.sim.state import PartyStore, RuleBook
+from mojacheck.sim.context import Simulator
+from mojacheck.sim.payee import Incoming
+from mojacheck.sim.thirdparty import control as thirdparty_control
 
 # First path segments that are FSPIOP resources: a path starting with one has no FSP prefix.
 FSPIOP_RESOURCES = frozenset(
@@ -28,24 +27,6 @@ FSPIOP_RESOURCES = frozenset(
     }
 )  # fmt: skip
 _ANSWERED_200 = frozenset({"PUT", "PATCH"})
-
-
-@dataclass
-class Simulator:
-    """Everything one simulator process holds; reachable from a request as ``request.app.state.sim``."""
-
-    config: SimConfig
-    delivery: Delivery
-    inbox: Inbox = field(init=False)
-    parties: PartyStore = field(default_factory=PartyStore)
-    rules: RuleBook = field(default_factory=RuleBook)
-    payee: Payee = field(init=False)
-    thirdparty: thirdparty.ThirdParty = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.inbox = Inbox(self.config.inbox_size)
-        self.payee = Payee(self.config, self.inbox, self.parties, self.rules, self.delivery)
-        self.thirdparty = thirdparty.ThirdParty(self.config, self.inbox, self.delivery, self.rules)
 
 
 def attribute(path: str, destination: str | None) -> tuple[str | None, str]:
@@ -104,7 +85,7 @@ def create_app(config: SimConfig | None = None, *, delivery: Delivery | None = N
     app = Starlette(
         routes=[
             Route("/health", control.health, methods=["GET"]),
-            Mount("/_sim/thirdparty", routes=thirdparty.routes),
+            Mount("/_sim/thirdparty", routes=thirdparty_control.routes),
             Mount("/_sim", routes=control.routes),
             Route("/{path:path}", fsp_traffic, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         ],

@@ -16,7 +16,7 @@ from mojacheck.sim.inbox import InboxFilter
 from mojacheck.sim.state import ControlError
 
 if TYPE_CHECKING:
-    from mojacheck.sim.app import Simulator
+    from mojacheck.sim.context import Simulator
 
 MAX_WAIT_S = 300.0
 _TRUE = {"true", "1", "yes"}

@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from mojacheck.errors import FspiopError
 from mojacheck.fspiop import (
     build_ilp,
     callback_headers,
@@ -29,6 +28,7 @@ from mojacheck.fspiop import (
     parse_content_type,
     transaction_object,
 )
+from mojacheck.fspiop.errors import FspiopError
 from mojacheck.server.delivery import Delivery, DeliveryResult
 from mojacheck.server.jsonutil import dumps
 from mojacheck.sim.config import SimConfig

@@ -1,0 +1,204 @@
+"""Operator APIs as a hub operator uses them: central-ledger admin and ALS admin.
+
+Every `ensure_*` reads first and writes only what is missing or different, so provisioning passes again on an
+already provisioned hub and never depends on how a given release words its "already exists" errors.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from mojacheck.fspiop import new_id
+from mojacheck.fspiop.errors import MojacheckError
+
+if TYPE_CHECKING:
+    from mojacheck.clients.session import Session
+
+CL = "central_ledger_admin"
+
+# Callback endpoints an FSP registers, as the TTK hub provisioning collections do ({BASE} = FSP base URL).
+FSPIOP_ENDPOINTS: dict[str, str] = {
+    "FSPIOP_CALLBACK_URL_PARTIES_GET": "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}",
+    "FSPIOP_CALLBACK_URL_PARTIES_PUT": "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}",
+    "FSPIOP_CALLBACK_URL_PARTIES_PUT_ERROR": "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}/error",
+    "FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_GET":
+        "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}",
+    "FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_PUT":
+        "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}",
+    "FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_PUT_ERROR":
+        "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}/error",
+    "FSPIOP_CALLBACK_URL_PARTICIPANT_PUT": "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}",
+    "FSPIOP_CALLBACK_URL_PARTICIPANT_PUT_ERROR": "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}/error",
+    "FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_PUT":
+        "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}",
+    "FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_PUT_ERROR":
+        "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}/error",
+    "FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_DELETE":
+        "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}",
+    "FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT": "{BASE}/participants/{{requestId}}",
+    "FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT_ERROR": "{BASE}/participants/{{requestId}}/error",
+    "FSPIOP_CALLBACK_URL_QUOTES": "{BASE}",
+    "FSPIOP_CALLBACK_URL_BULK_QUOTES": "{BASE}",
+    "FSPIOP_CALLBACK_URL_TRX_REQ_SERVICE": "{BASE}",
+    "FSPIOP_CALLBACK_URL_AUTHORIZATIONS": "{BASE}",
+    "FSPIOP_CALLBACK_URL_TRANSFER_POST": "{BASE}/transfers",
+    "FSPIOP_CALLBACK_URL_TRANSFER_PUT": "{BASE}/transfers/{{transferId}}",
+    "FSPIOP_CALLBACK_URL_TRANSFER_ERROR": "{BASE}/transfers/{{transferId}}/error",
+    "FSPIOP_CALLBACK_URL_BULK_TRANSFER_POST": "{BASE}/bulkTransfers",
+    "FSPIOP_CALLBACK_URL_BULK_TRANSFER_PUT": "{BASE}/bulkTransfers/{{id}}",
+    "FSPIOP_CALLBACK_URL_BULK_TRANSFER_ERROR": "{BASE}/bulkTransfers/{{id}}/error",
+}
+
+
+def endpoint_values(base: str) -> dict[str, str]:
+    return {k: v.replace("{BASE}", base.rstrip("/")) for k, v in FSPIOP_ENDPOINTS.items()}
+
+
+def wait_until(what: str, probe: Any, *, timeout: float, interval: float = 0.1) -> Any:
+    """Poll `probe()` until it returns a truthy value or the deadline passes (state, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise MojacheckError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+        interval = min(interval * 1.5, 1.0)
+
+
+class Admin:
+    """central-ledger admin and ALS admin for one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    # -- reads ---------------------------------------------------------------------------------------------
+    def participants(self) -> list[dict[str, Any]]:
+        return self.s.call(CL, "GET", "/participants").response_body or []
+
+    def participant(self, name: str) -> dict[str, Any] | None:
+        return next((p for p in self.participants() if p.get("name") == name), None)
+
+    def accounts(self, name: str) -> list[dict[str, Any]]:
+        return self.s.call(CL, "GET", f"/participants/{name}/accounts").response_body or []
+
+    def account(self, name: str, ledger_type: str, currency: str) -> dict[str, Any]:
+        for acc in self.accounts(name):
+            if acc.get("ledgerAccountType") == ledger_type and acc.get("currency") == currency:
+                return acc
+        raise MojacheckError(f"{name} has no {ledger_type} account in {currency}")
+
+    def balance(self, name: str, ledger_type: str, currency: str) -> Decimal:
+        return Decimal(str(self.account(name, ledger_type, currency)["value"]))
+
+    def position(self, name: str, currency: str) -> Decimal:
+        body = self.s.call(CL, "GET", f"/participants/{name}/positions?currency={currency}").response_body
+        item = body[0] if isinstance(body, list) else body
+        return Decimal(str(item["value"]))
+
+    def settlement_balance(self, name: str, currency: str) -> Decimal:
+        return self.balance(name, "SETTLEMENT", currency)
+
+    def ndc(self, name: str, currency: str) -> Decimal | None:
+        body = self.s.call(CL, "GET", f"/participants/{name}/limits?currency={currency}&type=NET_DEBIT_CAP"
+                           ).response_body or []
+        return Decimal(str(body[0]["limit"]["value"])) if body else None
+
+    def endpoints(self, name: str) -> dict[str, str]:
+        return {e["type"]: e["value"] for e in self.s.call(CL, "GET", f"/participants/{name}/endpoints"
+                                                            ).response_body or []}
+
+    def oracles(self) -> list[dict[str, Any]]:
+        return self.s.call("als_admin", "GET", "/oracles").response_body or []
+
+    # -- idempotent writes --------------------------------------------------------------------------------
+    def ensure_hub_account(self, ledger_type: str, currency: str) -> str:
+        existing = self.s.call(CL, "GET", "/participants/Hub/accounts").response_body or []
+        if any(a.get("ledgerAccountType") == ledger_type and a.get("currency") == currency for a in existing):
+            return "existed"
+        self.s.call(CL, "POST", "/participants/Hub/accounts", json={"type": ledger_type, "currency": currency})
+        return "created"
+
+    def ensure_settlement_model(self, name: str, **fields: Any) -> str:
+        models = self.s.call(CL, "GET", "/settlementModels").response_body or []
+        if any(m.get("name") == name for m in models):
+            return "existed"
+        body = {"name": name, "settlementGranularity": "NET", "settlementInterchange": "MULTILATERAL",
+                "settlementDelay": "DEFERRED", "requireLiquidityCheck": True, "ledgerAccountType": "POSITION",
+                "settlementAccountType": "SETTLEMENT", "autoPositionReset": True, **fields}
+        self.s.call(CL, "POST", "/settlementModels", json=body)
+        return "created"
+
+    def ensure_participant(self, name: str, currency: str) -> str:
+        found = self.participant(name)
+        if found and any(a.get("currency") == currency and a.get("ledgerAccountType") == "POSITION"
+                         for a in found.get("accounts", [])):
+            return "existed"
+        self.s.call(CL, "POST", "/participants", json={"name": name, "currency": currency})
+        return "created" if not found else "currency added"
+
+    def ensure_active(self, name: str) -> None:
+        found = self.participant(name)
+        if found and not found.get("isActive"):
+            self.s.call(CL, "PUT", f"/participants/{name}", json={"isActive": True})
+
+    def ensure_ndc(self, name: str, currency: str, value: Decimal) -> str:
+        current = self.ndc(name, currency)
+        limit = {"type": "NET_DEBIT_CAP", "value": str(value), "alarmPercentage": 10}
+        if current is None:
+            self.s.call(CL, "POST", f"/participants/{name}/initialPositionAndLimits",
+                        json={"currency": currency, "limit": {"type": "NET_DEBIT_CAP", "value": str(value)},
+                              "initialPosition": 0})
+            return "created"
+        if current != value:
+            self.s.call(CL, "PUT", f"/participants/{name}/limits", json={"currency": currency, "limit": limit})
+            return "updated"
+        return "existed"
+
+    def ensure_funds(self, name: str, currency: str, target: Decimal) -> Decimal:
+        """Top the settlement account up to `target` funds (balance −target); returns the amount deposited."""
+        account = self.account(name, "SETTLEMENT", currency)
+        funded = -Decimal(str(account["value"]))
+        if funded >= target:
+            return Decimal(0)
+        amount = target - funded
+        self.funds_in(name, currency, amount, account_id=account["id"])
+        return amount
+
+    def funds_in(self, name: str, currency: str, amount: Decimal, *, account_id: int | None = None) -> str:
+        """Record a deposit and wait until the settlement balance shows it (funds in is asynchronous)."""
+        account_id = account_id or self.account(name, "SETTLEMENT", currency)["id"]
+        before = self.settlement_balance(name, currency)
+        transfer_id = new_id()
+        self.s.call(CL, "POST", f"/participants/{name}/accounts/{account_id}", json={
+            "transferId": transfer_id, "externalReference": f"mojacheck-{transfer_id[:8]}",
+            "action": "recordFundsIn", "reason": "mojacheck provisioning",
+            "amount": {"amount": str(amount), "currency": currency}})
+        wait_until(f"funds in of {amount} {currency} to {name}",
+                   lambda: self.settlement_balance(name, currency) == before - amount, timeout=self.s.timeout)
+        return transfer_id
+
+    def ensure_endpoints(self, name: str, base: str) -> int:
+        """Register every FSPIOP callback endpoint at `base`; returns how many had to be (re)written."""
+        wanted = endpoint_values(base)
+        current = self.endpoints(name)
+        changed = 0
+        for kind, value in wanted.items():
+            if current.get(kind) != value:
+                self.s.call(CL, "POST", f"/participants/{name}/endpoints", json={"type": kind, "value": value})
+                changed += 1
+        return changed
+
+    def ensure_oracle(self, id_type: str, endpoint: str, currency: str | None = None) -> str:
+        for oracle in self.oracles():
+            if oracle.get("oracleIdType") == id_type and oracle.get("currency") in (currency, None):
+                return "existed"
+        body: dict[str, Any] = {"oracleIdType": id_type, "endpoint": {"value": endpoint, "endpointType": "URL"},
+                                "isDefault": True}
+        if currency:
+            body["currency"] = currency
+        self.s.call("als_admin", "POST", "/oracles", json=body)
+        return "created"

@@ -1,0 +1,67 @@
+"""The one exception tree of mojacheck.
+
+A leaf module: it imports nothing of ours, so every floor (fspiop, hub, sim, the public API) may raise these.
+Exceptions carry the request/response they are about when there is one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MojacheckError(Exception):
+    """Base of every error mojacheck raises on purpose."""
+
+    def __init__(self, message: str, *, request: Any = None, response: Any = None) -> None:
+        super().__init__(message)
+        self.request = request
+        self.response = response
+
+
+class ParamsError(MojacheckError):
+    """A params file is malformed: unknown key, wrong type, missing URL. Names the key."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class FspiopError(MojacheckError):
+    """An FSPIOP protocol value is wrong (header, ILP packet, error code)."""
+
+
+class HeaderError(FspiopError):
+    """A header is missing or malformed; carries the FSPIOP error code a hub answers with."""
+
+    def __init__(self, message: str, *, code: str, header: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.header = header
+
+
+class IlpError(FspiopError):
+    """An ILP packet, condition or fulfilment cannot be decoded or does not match."""
+
+
+class CredentialError(FspiopError):
+    """A 3PPI public key or signature that cannot even be read."""
+
+
+class ServiceError(MojacheckError):
+    """A hub, simulator or other service could not be reached or answered out of contract."""
+
+
+class HubUnreachable(ServiceError):
+    """The service did not answer at all (connection refused, DNS, TLS)."""
+
+
+class UnexpectedResponse(ServiceError):
+    """The service answered with a status or body the protocol does not allow here."""
+
+
+class CallbackTimeout(MojacheckError):
+    """An awaited callback did not arrive before its deadline."""
+
+
+class RunError(MojacheckError):
+    """The runner could not do the run (exit code 2)."""

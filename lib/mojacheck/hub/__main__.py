@@ -1,5 +1,0 @@
-import sys
-
-from mojacheck.hub.cli import main
-
-sys.exit(main())

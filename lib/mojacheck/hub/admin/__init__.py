@@ -1,0 +1,3 @@
+"""central-ledger's admin API (mounted at ``/admin``): participants, accounts, limits, positions, callback
+endpoints, funds in/out and settlement models.
+"""

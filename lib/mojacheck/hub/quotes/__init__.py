@@ -1,0 +1,2 @@
+"""The quoting-service: ``/quotes`` relayed between payer and payee FSPs, with duplicate detection.
+"""

@@ -1,0 +1,134 @@
+"""Quoting service as a relay, "simple routing mode" (behaviour ref §5.2).
+
+Quotes are persisted only as (id, payer, payee, body hash) so a replay can be told from a modified request:
+same id and body → forwarded again; same id, other body → 3106 to the payer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mojacheck.hub import ledger
+from mojacheck.hub.als.parties import active
+from mojacheck.hub.callbacks import relay_headers
+from mojacheck.hub.db import now_iso
+from mojacheck.hub.validation import FspiopRequest, fspiop
+from mojacheck.hub.web import ApiError, body_hash, log
+from mojacheck.server import DeliveryResult
+
+if TYPE_CHECKING:
+    from mojacheck.hub.context import Hub
+
+QUOTES_ENDPOINT = "FSPIOP_CALLBACK_URL_QUOTES"
+REQUIRED = ("quoteId", "transactionId", "payee", "payer", "amountType", "amount.amount", "amount.currency",
+            "transactionType")
+
+
+def _fail_back(hub: Hub, requester: str, quote_id: str, target: str) -> Callable[[DeliveryResult], None]:
+    """Delivery failure → 1001 (no answer or 5xx) or 3000 (4xx) to the requester, as quoting-service does."""
+
+    def failed(result: DeliveryResult) -> None:
+        code = "3000" if result.status is not None and 400 <= result.status < 500 else "1001"
+        hub.outbox.error_to(requester, "quotes", {"ID": quote_id}, code, f"Delivery to {target} failed")
+
+    return failed
+
+
+def _payee_problem(hub: Hub, payee: str, currency: str) -> str | None:
+    if not active(hub, payee):
+        return f"Destination FSP {payee!r} not found or inactive"
+    pos = ledger.account_by_name(hub.db, payee, ledger.POSITION, currency)
+    if pos is None or not pos["is_active"]:
+        return f"Destination FSP {payee} has no active {currency} POSITION account"
+    if hub.outbox.endpoint(payee, QUOTES_ENDPOINT) is None:
+        return f"No {QUOTES_ENDPOINT} found for {payee}"
+    return None
+
+
+def _is_duplicate_conflict(hub: Hub, quote_id: str, payer: str, payee: str, digest: str) -> bool:
+    """Record the quote; True when the id is known with another body (3106)."""
+    with hub.db.tx():
+        row = hub.db.one("SELECT body_hash FROM quote WHERE id = ?", (quote_id,))
+        if row is not None:
+            return bool(row["body_hash"] != digest)
+        hub.db.execute("INSERT INTO quote (id, payer, payee, body_hash, created) VALUES (?, ?, ?, ?, ?)",
+                       (quote_id, payer, payee, digest, now_iso()))
+    return False
+
+
+async def post_quote(hub: Hub, req: FspiopRequest) -> Response:
+    quote_id, payer = str(req.body["quoteId"]), req.source
+    payee = req.destination or str(((req.body.get("payee") or {}).get("partyIdInfo") or {}).get("fspId") or "")
+
+    async def work() -> None:
+        if ledger.participant(hub.db, payer) is None:
+            log.warning("POST /quotes from unknown FSP %r dropped (3202)", payer)
+            return
+        if not active(hub, payer):
+            # quoting-service: an inactive payer is "Unsupported participant", Payer FSP ID not found.
+            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3202", f"Payer FSP {payer!r} is inactive")
+            return
+        problem = _payee_problem(hub, payee, str(req.body["amount"]["currency"]))
+        if problem is not None:
+            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3201", problem)
+            return
+        if _is_duplicate_conflict(hub, quote_id, payer, payee, body_hash(req.body)):
+            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3106", f"Quote {quote_id} was modified")
+            return
+        url = hub.outbox.url(payee, QUOTES_ENDPOINT, {}, "/quotes")
+        assert url is not None
+        headers = relay_headers(req.headers, "POST", **{"FSPIOP-Destination": payee})
+        hub.outbox.send("POST", url, headers, req.raw, on_failure=_fail_back(hub, payer, quote_id, payee))
+
+    hub.outbox.spawn(work(), "POST /quotes")
+    return Response(status_code=202)
+
+
+def _relay(hub: Hub, req: FspiopRequest, method: str, suffix: str) -> None:
+    quote_id, dest = req.params["ID"], req.destination
+    if not active(hub, dest):
+        hub.outbox.error_to(req.source, "quotes", {"ID": quote_id}, "3201", f"Destination FSP {dest!r} not found")
+        return
+    url = hub.outbox.url(dest, QUOTES_ENDPOINT, {}, f"/quotes/{quote_id}{suffix}")
+    if url is None:
+        hub.outbox.error_to(req.source, "quotes", {"ID": quote_id}, "3201", f"No {QUOTES_ENDPOINT} found for {dest}")
+        return
+    body = None if method == "GET" else req.raw
+    on_failure = _fail_back(hub, req.source, quote_id, dest) if method == "GET" else None
+    hub.outbox.send(method, url, relay_headers(req.headers, method), body, on_failure=on_failure)
+
+
+def _no_accept(req: FspiopRequest) -> None:
+    # quoting-service validates PUT callbacks strictly: an Accept header there is a 3100.
+    if "accept" in req.headers:
+        raise ApiError("3100", '"accept" is not allowed on a PUT callback')
+
+
+async def put_quote(hub: Hub, req: FspiopRequest) -> Response:
+    _no_accept(req)
+    _relay(hub, req, "PUT", "")
+    return Response(status_code=200)
+
+
+async def put_quote_error(hub: Hub, req: FspiopRequest) -> Response:
+    _no_accept(req)
+    _relay(hub, req, "PUT", "/error")
+    return Response(status_code=200)
+
+
+async def get_quote(hub: Hub, req: FspiopRequest) -> Response:
+    _relay(hub, req, "GET", "")
+    return Response(status_code=202)
+
+
+routes = [
+    Route("/quotes", fspiop(post_quote, required=REQUIRED), methods=["POST"]),
+    Route("/quotes/{ID}", fspiop(get_quote), methods=["GET"]),
+    Route("/quotes/{ID}", fspiop(put_quote, required=("transferAmount", "expiration", "ilpPacket", "condition")),
+          methods=["PUT"]),
+    Route("/quotes/{ID}/error", fspiop(put_quote_error, required=("errorInformation",)), methods=["PUT"]),
+]

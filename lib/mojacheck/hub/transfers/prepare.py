@@ -1,0 +1,180 @@
+"""ml-api-adapter + central-ledger prepare and GET of transfers (behaviour ref §5.3, §7, §9).
+
+POST /transfers answers 202 after the synchronous checks; validation, the duplicate check, the position
+check and the forward to the payee happen in a background task. Prepare decides RESERVED, INVALID or
+ABORTED_REJECTED in one transaction with the position change.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mojacheck.fspiop import is_valid_id
+from mojacheck.hub import ledger
+from mojacheck.hub.als.parties import active
+from mojacheck.hub.callbacks import relay_headers
+from mojacheck.hub.db import now_iso
+from mojacheck.hub.transfers import store as ts
+from mojacheck.hub.transfers.fulfil import put_transfer, put_transfer_error
+from mojacheck.hub.validation import FspiopRequest, fspiop
+from mojacheck.hub.web import ApiError, body_hash, log
+
+if TYPE_CHECKING:
+    from mojacheck.hub.context import Hub
+
+REQUIRED = ("transferId", "payerFsp", "payeeFsp", "amount.amount", "amount.currency", "ilpPacket", "condition",
+            "expiration")
+# Schema patterns of the FSPIOP API (Amount, IlpCondition): a mismatch is malformed syntax (3101).
+AMOUNT = re.compile(r"^([0]|([1-9][0-9]{0,17}))([.][0-9]{0,3}[1-9])?$")
+CONDITION = re.compile(r"^[A-Za-z0-9-_]{43}$")
+
+
+def check_syntax(req: FspiopRequest) -> datetime:
+    body = req.body
+    if not is_valid_id(str(body["transferId"]), req.version):
+        raise ApiError("3101", "/body/transferId does not match the CorrelationId pattern")
+    if not AMOUNT.match(str(body["amount"]["amount"])):
+        raise ApiError("3101", "/body/amount/amount does not match the Amount pattern")
+    if not CONDITION.match(str(body["condition"])):
+        raise ApiError("3101", "/body/condition does not match the IlpCondition pattern")
+    try:
+        return ts.parse_datetime(str(body["expiration"]))
+    except ValueError:
+        raise ApiError("3101", "/body/expiration must be an ISO-8601 date-time") from None
+
+
+def validation_reasons(hub: Hub, req: FspiopRequest, expiration: datetime) -> list[str]:
+    """central-ledger's prepare validation; every failed rule adds one reason (sent as 3100)."""
+    body, reasons = req.body, []
+    payer, payee, currency = str(body["payerFsp"]), str(body["payeeFsp"]), str(body["amount"]["currency"])
+    if req.source != payer:
+        reasons.append("FSPIOP-Source header should match Payer")
+    for fsp in (payer, payee):
+        row = ledger.participant(hub.db, fsp)
+        if row is None:
+            reasons.append(f"Participant {fsp} not found")
+            continue
+        if not row["is_active"]:
+            reasons.append(f"Participant {fsp} is inactive")
+        acct = ledger.account(hub.db, row["id"], ledger.POSITION, currency)
+        if acct is None:
+            reasons.append(f"Participant {fsp} {currency} account not found")
+        elif not acct["is_active"]:
+            reasons.append(f"Participant {fsp} {currency} account is inactive")
+    if payer == payee and not hub.config.on_us_transfers:
+        reasons.append("Payer FSP and Payee FSP should be different, unless on-us tranfers are allowed")
+    if expiration <= datetime.now(UTC):
+        reasons.append(f"Expiration date {body['expiration']} is already in the past")
+    return reasons
+
+
+def _insert(hub: Hub, req: FspiopRequest, expiration: datetime, state: str, digest: str) -> None:
+    body, now = req.body, now_iso()
+    hub.db.execute(
+        "INSERT INTO transfer (id, payer, payee, amount, currency, condition, expiration, expiration_ts, state, "
+        "body_hash, prepare_body, prepare_headers, created, changed) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (str(body["transferId"]), str(body["payerFsp"]), str(body["payeeFsp"]), str(body["amount"]["amount"]),
+         str(body["amount"]["currency"]), str(body["condition"]), str(body["expiration"]),
+         expiration.timestamp(), state, digest, req.raw, "{}", now, now),
+    )
+
+
+def prepare(hub: Hub, req: FspiopRequest, expiration: datetime) -> None:
+    transfer_id, digest = str(req.body["transferId"]), body_hash(req.body)
+    existing = ts.get(hub, transfer_id)
+    if existing is not None:
+        duplicate(hub, req, existing, digest)
+        return
+    reasons = validation_reasons(hub, req, expiration)
+    amount = Decimal(str(req.body["amount"]["amount"]))
+    payer, payee, currency = str(req.body["payerFsp"]), str(req.body["payeeFsp"]), str(req.body["amount"]["currency"])
+    error: tuple[str, str] | None = None
+    with hub.db.tx():
+        if reasons:
+            error, state = ("3100", ", ".join(reasons)), ts.INVALID
+        else:
+            check = ledger.check_payer(hub.db, hub.release, payer, currency, amount)
+            error = None if check.ok else (str(check.error_code), str(check.detail))
+            state = ts.RESERVED if check.ok else ts.ABORTED_REJECTED
+        _insert(hub, req, expiration, state, digest)
+        if error is None:
+            ledger.reserve(hub.db, payer, currency, amount, transfer_id)
+        else:
+            ts.set_state(hub, transfer_id, state, error_code=error[0], error_description=error[1],
+                         completed_timestamp=now_iso())
+    if error is not None:
+        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), *error)
+        return
+    forward_prepare(hub, req, payee)
+
+
+def forward_prepare(hub: Hub, req: FspiopRequest, payee: str) -> None:
+    """The payer's POST, headers and body unchanged, to the payee; no retries (the transfer may expire)."""
+    transfer_id = str(req.body["transferId"])
+    url = hub.outbox.url(payee, ts.POST_ENDPOINT, ts.params(transfer_id))
+    if url is None:
+        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3201",
+                            f"No {ts.POST_ENDPOINT} endpoint for {payee}")
+        return
+    hub.outbox.send("POST", url, relay_headers(req.headers, "POST"), req.raw)
+
+
+def duplicate(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> None:
+    """Same body: report the state (or wait while RECEIVED); modified body: 3106 (behaviour ref §7)."""
+    transfer_id = str(req.body["transferId"])
+    if row["body_hash"] != digest:
+        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3106",
+                            f"Transfer {transfer_id} was already prepared with another request")
+        return
+    if row["state"] == ts.RECEIVED_PREPARE:
+        return
+    ts.send_state(hub, row, req.source)
+
+
+async def post_transfer(hub: Hub, req: FspiopRequest) -> Response:
+    expiration = check_syntax(req)
+
+    async def work() -> None:
+        prepare(hub, req, expiration)
+
+    hub.outbox.spawn(work(), "POST /transfers")
+    return Response(status_code=202)
+
+
+async def get_transfer(hub: Hub, req: FspiopRequest) -> Response:
+    transfer_id = req.params["ID"]
+
+    async def work() -> None:
+        if not active(hub, req.source):
+            log.warning("GET /transfers from unknown FSP %r dropped", req.source)
+            return
+        row = ts.get(hub, transfer_id)
+        if row is None:
+            hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3208")
+            return
+        if req.source not in (row["payer"], row["payee"]):
+            hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3000",
+                                f"{req.source} is not a party of transfer {transfer_id}")
+            return
+        ts.send_state(hub, row, req.source)
+
+    hub.outbox.spawn(work(), "GET /transfers")
+    return Response(status_code=202)
+
+
+routes = [
+    Route("/transfers", fspiop(post_transfer, required=REQUIRED), methods=["POST"]),
+    Route("/transfers/{ID}", fspiop(get_transfer), methods=["GET"]),
+    Route("/transfers/{ID}", fspiop(put_transfer, required=("transferState",)), methods=["PUT"]),
+    Route("/transfers/{ID}/error", fspiop(put_transfer_error, required=("errorInformation.errorCode",
+                                                                       "errorInformation.errorDescription")),
+          methods=["PUT"]),
+]

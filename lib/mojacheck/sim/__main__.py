@@ -1,5 +1,0 @@
-import sys
-
-from mojacheck.sim.cli import main
-
-sys.exit(main())

@@ -5,10 +5,11 @@ What notebooks may import. Everything else is internal and may change.
 
 from __future__ import annotations
 
-from mojacheck.clients.admin import FSPIOP_ENDPOINTS, Admin, wait_until
+from mojacheck.clients.admin import FSPIOP_ENDPOINTS, Admin
 from mojacheck.clients.admin import endpoint_values as admin_endpoint_values
 from mojacheck.clients.session import Session, connect
 from mojacheck.clients.sim import Callback
+from mojacheck.clients.wait import wait_until
 from mojacheck.evidence.checks import Check, Scenario
 from mojacheck.evidence.render import glue
 from mojacheck.fspiop import new_id

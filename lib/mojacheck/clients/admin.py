@@ -6,10 +6,10 @@ already provisioned hub and never depends on how a given release words its "alre
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from mojacheck.clients.wait import wait_until
 from mojacheck.fspiop import new_id
 from mojacheck.fspiop.errors import MojacheckError
 
@@ -54,19 +54,6 @@ FSPIOP_ENDPOINTS: dict[str, str] = {
 
 def endpoint_values(base: str) -> dict[str, str]:
     return {k: v.replace("{BASE}", base.rstrip("/")) for k, v in FSPIOP_ENDPOINTS.items()}
-
-
-def wait_until(what: str, probe: Any, *, timeout: float, interval: float = 0.1) -> Any:
-    """Poll `probe()` until it returns a truthy value or the deadline passes (state, not a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise MojacheckError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
-        interval = min(interval * 1.5, 1.0)
 
 
 class Admin:
@@ -122,8 +109,12 @@ class Admin:
         self.s.call(CL, "POST", "/participants/Hub/accounts", json={"type": ledger_type, "currency": currency})
         return "created"
 
+    def settlement_models(self) -> list[dict[str, Any]]:
+        """GET /settlementModels: every settlement model of the hub."""
+        return self.s.call(CL, "GET", "/settlementModels").response_body or []
+
     def ensure_settlement_model(self, name: str, **fields: Any) -> str:
-        models = self.s.call(CL, "GET", "/settlementModels").response_body or []
+        models = self.settlement_models()
         if any(m.get("name") == name for m in models):
             return "existed"
         body = {"name": name, "settlementGranularity": "NET", "settlementInterchange": "MULTILATERAL",

@@ -1,7 +1,20 @@
 """The one exception tree of mojacheck.
 
-A leaf module: it imports nothing of ours, so every floor (fspiop, hub, sim, the public API) may raise these.
-Exceptions carry the request/response they are about when there is one.
+On the ground floor and importing nothing of ours, so every floor (fspiop, server, hub, sim, the face, the
+runner) may raise these. Exceptions carry the request/response they are about when there is one.
+
+    MojacheckError
+    ├── ParamsError            a params file is wrong (names the key)
+    ├── FspiopError            a protocol value is wrong
+    │   ├── HeaderError        a header is missing or malformed (carries the FSPIOP error code)
+    │   ├── IlpError           an ILP packet, condition or fulfilment
+    │   └── CredentialError    a 3PPI public key or signature that cannot be read
+    ├── ServiceError           a service could not be reached or answered out of contract
+    │   ├── HubUnreachable     no answer at all (connection refused, DNS, TLS)
+    │   └── UnexpectedResponse a status or body the protocol does not allow here
+    ├── CallbackTimeout        an awaited callback did not arrive by its deadline
+    ├── WaitTimeout            a state awaited by polling was not reached by its deadline
+    └── RunError               the runner could not do the run (exit code 2)
 """
 
 from __future__ import annotations
@@ -61,6 +74,10 @@ class UnexpectedResponse(ServiceError):
 
 class CallbackTimeout(MojacheckError):
     """An awaited callback did not arrive before its deadline."""
+
+
+class WaitTimeout(MojacheckError):
+    """A state polled for (a window closed, the ledger quiet, funds arrived) was not reached by its deadline."""
 
 
 class RunError(MojacheckError):

@@ -1,1 +1,4 @@
-"""TODO"""
+"""The named steps notebooks call, one module per domain: ``p2p`` and ``golden`` (lookup, quote, transfer and
+their checks), ``parties``, ``environment``, ``errors`` (error scenarios), ``settlement``, ``thirdparty`` (3PPI).
+Each step sends through the ``Session`` so every request and callback is evidence.
+"""

@@ -280,6 +280,19 @@ def check_sync_error(s: Session, what: str, ex: Exchange, status: int, code: str
 
 
 # -- funds out --------------------------------------------------------------------------------------------------
+
+def refused_post(s: Session, q: Quote, what: str, status: int, code: str, *,
+                 headers: Mapping[str, str] | None = None, drop: tuple[str, ...] = ()) -> SyncError:
+    """POST /transfers for a fresh transfer of quote ``q`` with headers replaced (``headers``) or left out
+    (``drop``): the hub must refuse it synchronously with ``status``/``code`` and record nothing (a GET answers
+    3208)."""
+    body = transfer_body(q)
+    ex = raw_fspiop(s, "POST", "ml_api_adapter", "/transfers", source=q.payer.fsp, destination=q.payee.fsp,
+                    body=body, headers=headers, drop=drop)
+    err = check_sync_error(s, what, ex, status, code)
+    check_state(s, q.payer.fsp, body["transferId"], "3208")
+    return err
+
 def funds_out_reserve(s: Session, fsp: str, currency: str, amount: Decimal) -> str:
     """recordFundsOutPrepareReserve on `fsp`'s settlement account; returns the funds-out transfer id."""
     account_id = s.admin.account(fsp, "SETTLEMENT", currency)["id"]

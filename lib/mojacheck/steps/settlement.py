@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from mojacheck.clients.admin import wait_until
+from mojacheck.clients.wait import wait_until
 from mojacheck.fspiop import new_id
-from mojacheck.fspiop.errors import MojacheckError
+from mojacheck.fspiop.errors import MojacheckError, WaitTimeout
 
 if TYPE_CHECKING:
     from mojacheck.clients.session import Session
+    from mojacheck.fspiop import Exchange
 
 CS = "central_settlement"
 CL = "central_ledger_admin"
@@ -132,7 +133,7 @@ def wait_ledger_quiet(s: Session, currencies: Iterable[str], timeout: float) -> 
 
     try:
         wait_until("the ledger to balance (no transfer in flight)", balanced, timeout=timeout, interval=0.5)
-    except MojacheckError:
+    except WaitTimeout:
         return False
     return True
 
@@ -213,6 +214,22 @@ def create_settlement(s: Session, model: str, window_ids: Iterable[int], reason:
 
 def get_settlement(s: Session, settlement_id: int) -> dict[str, Any]:
     return s.call(CS, "GET", f"/settlements/{settlement_id}").response_body
+
+
+def read_settlement(s: Session, settlement_id: int) -> Exchange:
+    """GET /settlements/{id} as answered (200 with the settlement, or 400/404 with errorInformation)."""
+    return s.call(CS, "GET", f"/settlements/{settlement_id}", ok=(200, 400, 404))
+
+
+def query_settlements(s: Session, **filters: Any) -> Exchange:
+    """GET /settlements with ``filters`` as answered: Mojaloop refuses a query without any filter (400/3100)."""
+    query = "&".join(f"{k}={v}" for k, v in filters.items() if v is not None)
+    return s.call(CS, "GET", f"/settlements{'?' + query if query else ''}", ok=(200, 400))
+
+
+def participant_view(s: Session, settlement_id: int, participant_id: int) -> dict[str, Any]:
+    """GET /settlements/{id}/participants/{participantId}: the settlement as one participant sees it."""
+    return s.call(CS, "GET", f"/settlements/{settlement_id}/participants/{participant_id}").response_body
 
 
 def find_settlements(s: Session, **filters: Any) -> list[dict[str, Any]]:

@@ -258,6 +258,34 @@ def revoke(s: Session, pisp: str, dfsp: str, consent_id: str) -> Callback:
     return s.await_callback(pisp, "consents", consent_id, after=mark, method=None)
 
 
+def check_link(s: Session, net: ThirdPartyNet, link: Link, address: str) -> None:
+    """The checks every successful account link must pass: consent ISSUED, credential VERIFIED, a GENERIC
+    signature over ``{consentId, scopes}``, no private key on the wire, CONSENT and THIRD_PARTY_LINK in ALS."""
+    s.check("consent issued to the PISP (POST /consents, ISSUED)", "ISSUED",
+            (link.issued.body or {}).get("status") if link.issued else link.final.error_code)
+    s.check("final PUT /consents: credential VERIFIED", "VERIFIED",
+            link.final.error_code or ((link.final.body or {}).get("credential") or {}).get("status"),
+            error_code=link.final.error_code)
+    s.check("credential is GENERIC with a public key", "GENERIC", (link.credential or {}).get("credentialType"))
+    s.check("the registered signature verifies against {consentId, scopes}", True,
+            credential_verifies(link.credential, link.consent_id or "", link.scopes))
+    s.check("no private key travels", False, "private" in str(link.credential).lower())
+    consent_owner = owner_in_als(s, net.dfsp, "CONSENT", link.consent_id or "")
+    s.check("ALS: CONSENT belongs to the auth-service", net.auth,
+            consent_owner.error_code or (consent_owner.body or {}).get("fspId"), error_code=consent_owner.error_code)
+    link_owner = owner_in_als(s, net.pisp, "THIRD_PARTY_LINK", address)
+    s.check("ALS: THIRD_PARTY_LINK belongs to the DFSP", net.dfsp,
+            link_owner.error_code or (link_owner.body or {}).get("fspId"), error_code=link_owner.error_code)
+
+
+def unlink(s: Session, net: ThirdPartyNet, link: Link) -> Callback:
+    """Revoke the link's consent (DELETE /consents) and check the PISP is told REVOKED."""
+    revoked = revoke(s, net.pisp, net.dfsp, link.consent_id or "")
+    s.check("unlinked: PATCH /consents REVOKED", "REVOKED", revoked.error_code or (revoked.body or {}).get("status"),
+            error_code=revoked.error_code)
+    return revoked
+
+
 def owner_in_als(s: Session, requester: str, id_type: str, identifier: str) -> Callback:
     """GET /participants/{Type}/{ID}: who ALS says holds a CONSENT or THIRD_PARTY_LINK."""
     return participant_of(s, requester, Party("", id_type, identifier))

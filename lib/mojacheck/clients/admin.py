@@ -7,14 +7,16 @@ already provisioned hub and never depends on how a given release words its "alre
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mojacheck.clients.wait import wait_until
 from mojacheck.fspiop import new_id
 from mojacheck.fspiop.errors import MojacheckError
 
 if TYPE_CHECKING:
-    from mojacheck.clients.session import Session
+    from mojacheck.fspiop import Exchange
+
+__all__ = ["CL", "FSPIOP_ENDPOINTS", "Admin", "Operator", "endpoint_values"]
 
 CL = "central_ledger_admin"
 
@@ -53,56 +55,77 @@ FSPIOP_ENDPOINTS: dict[str, str] = {
 
 
 def endpoint_values(base: str) -> dict[str, str]:
+    """FSPIOP_ENDPOINTS with `base` (trailing / dropped) in place of {BASE}; the {{…}} placeholders are kept."""
     return {k: v.replace("{BASE}", base.rstrip("/")) for k, v in FSPIOP_ENDPOINTS.items()}
+
+
+class Operator(Protocol):
+    """What the operator APIs need of a session: recorded operator calls and the deadline for awaited state."""
+
+    timeout: float
+
+    def call(self, service: str, method: str, path: str, *, json: Any = None,
+             ok: tuple[int, ...] = (200, 201, 202, 204)) -> Exchange: ...
 
 
 class Admin:
     """central-ledger admin and ALS admin for one session."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Operator) -> None:
         self.s = session
 
     # -- reads ---------------------------------------------------------------------------------------------
     def participants(self) -> list[dict[str, Any]]:
+        """GET /participants: every participant of the hub."""
         return self.s.call(CL, "GET", "/participants").response_body or []
 
     def participant(self, name: str) -> dict[str, Any] | None:
+        """The participant named `name` (from GET /participants); None when the hub has none."""
         return next((p for p in self.participants() if p.get("name") == name), None)
 
     def accounts(self, name: str) -> list[dict[str, Any]]:
+        """GET /participants/{name}/accounts: every account of the participant."""
         return self.s.call(CL, "GET", f"/participants/{name}/accounts").response_body or []
 
     def account(self, name: str, ledger_type: str, currency: str) -> dict[str, Any]:
+        """The participant's `ledger_type` account in `currency`; MojacheckError when it has none."""
         for acc in self.accounts(name):
             if acc.get("ledgerAccountType") == ledger_type and acc.get("currency") == currency:
                 return acc
         raise MojacheckError(f"{name} has no {ledger_type} account in {currency}")
 
     def balance(self, name: str, ledger_type: str, currency: str) -> Decimal:
+        """The value of the participant's `ledger_type` account in `currency`."""
         return Decimal(str(self.account(name, ledger_type, currency)["value"]))
 
     def position(self, name: str, currency: str) -> Decimal:
+        """The participant's current position in `currency` (GET /participants/{name}/positions)."""
         body = self.s.call(CL, "GET", f"/participants/{name}/positions?currency={currency}").response_body
         item = body[0] if isinstance(body, list) else body
         return Decimal(str(item["value"]))
 
     def settlement_balance(self, name: str, currency: str) -> Decimal:
+        """The value of the participant's SETTLEMENT account in `currency` (funds deposited read negative)."""
         return self.balance(name, "SETTLEMENT", currency)
 
     def ndc(self, name: str, currency: str) -> Decimal | None:
+        """The participant's NET_DEBIT_CAP in `currency`; None when it has none."""
         body = self.s.call(CL, "GET", f"/participants/{name}/limits?currency={currency}&type=NET_DEBIT_CAP"
                            ).response_body or []
         return Decimal(str(body[0]["limit"]["value"])) if body else None
 
     def endpoints(self, name: str) -> dict[str, str]:
+        """The participant's registered endpoints, {type: value}."""
         return {e["type"]: e["value"] for e in self.s.call(CL, "GET", f"/participants/{name}/endpoints"
                                                             ).response_body or []}
 
     def oracles(self) -> list[dict[str, Any]]:
+        """GET /oracles (ALS admin): every registered oracle."""
         return self.s.call("als_admin", "GET", "/oracles").response_body or []
 
     # -- idempotent writes --------------------------------------------------------------------------------
     def ensure_hub_account(self, ledger_type: str, currency: str) -> str:
+        """Create the Hub's `ledger_type` account in `currency` if missing; returns "existed" or "created"."""
         existing = self.s.call(CL, "GET", "/participants/Hub/accounts").response_body or []
         if any(a.get("ledgerAccountType") == ledger_type and a.get("currency") == currency for a in existing):
             return "existed"
@@ -114,6 +137,8 @@ class Admin:
         return self.s.call(CL, "GET", "/settlementModels").response_body or []
 
     def ensure_settlement_model(self, name: str, **fields: Any) -> str:
+        """Create settlement model `name` unless one of that name exists (defaults: NET, MULTILATERAL, DEFERRED,
+        POSITION/SETTLEMENT, autoPositionReset; `fields` override them); returns "existed" or "created"."""
         models = self.settlement_models()
         if any(m.get("name") == name for m in models):
             return "existed"
@@ -124,6 +149,8 @@ class Admin:
         return "created"
 
     def ensure_participant(self, name: str, currency: str) -> str:
+        """Make participant `name` hold a POSITION account in `currency`; returns "existed", "created" or
+        "currency added"."""
         found = self.participant(name)
         if found and any(a.get("currency") == currency and a.get("ledgerAccountType") == "POSITION"
                          for a in found.get("accounts", [])):
@@ -132,11 +159,14 @@ class Admin:
         return "created" if not found else "currency added"
 
     def ensure_active(self, name: str) -> None:
+        """Set participant `name` active if it exists and is inactive; otherwise do nothing."""
         found = self.participant(name)
         if found and not found.get("isActive"):
             self.s.call(CL, "PUT", f"/participants/{name}", json={"isActive": True})
 
     def ensure_ndc(self, name: str, currency: str, value: Decimal) -> str:
+        """Make `name`'s NET_DEBIT_CAP in `currency` equal `value`; returns "created" (with initial position 0),
+        "updated" or "existed"."""
         current = self.ndc(name, currency)
         limit = {"type": "NET_DEBIT_CAP", "value": str(value), "alarmPercentage": 10}
         if current is None:
@@ -184,6 +214,8 @@ class Admin:
         return changed
 
     def ensure_oracle(self, id_type: str, endpoint: str, currency: str | None = None) -> str:
+        """Register a default oracle for `id_type` (and `currency`) at `endpoint` unless one exists for that type
+        with that currency or none; returns "existed" or "created"."""
         for oracle in self.oracles():
             if oracle.get("oracleIdType") == id_type and oracle.get("currency") in (currency, None):
                 return "existed"

@@ -23,8 +23,13 @@ from mojacheck.expectations import Expectations, from_params
 from mojacheck.fspiop import Exchange, HttpClient, request_headers
 from mojacheck.fspiop.errors import MojacheckError, UnexpectedResponse
 
+__all__ = ["Session", "connect"]
+
 
 class Session:
+    """A notebook's connection to one environment (made by `connect`): HTTP client, simulator (`sim`), operator
+    APIs (`admin`), release expectations, and the scenarios with their checks and evidence."""
+
     def __init__(self, params: dict[str, Any]) -> None:
         self.params = params
         self.services: dict[str, str] = {k: v.rstrip("/") for k, v in params["services"].items()}
@@ -121,16 +126,19 @@ class Session:
         evidence.glue(f"mc_scenario_{scenario.index:03d}", scenario.to_scrap())
 
     def check(self, name: str, expected: Any, actual: Any, **kwargs: Any) -> Check:
+        """Record a check in the open scenario (keywords as `Scenario.check`); MojacheckError outside a scenario."""
         if self._current is None:
             raise MojacheckError(f"check {name!r} made outside a scenario: open one with `with run.scenario(...)`")
         return self._current.check(name, expected, actual, **kwargs)
 
     def summary(self) -> dict[str, int]:
+        """Counts so far: scenarios, checks, and failed checks."""
         checks = [c for s in self.scenarios for c in s.checks]
         return {"scenarios": len(self.scenarios), "checks": len(checks),
                 "failed": sum(1 for c in checks if not c.passed)}
 
     def close(self) -> None:
+        """Close the session's HTTP client."""
         self.http.close()
 
 

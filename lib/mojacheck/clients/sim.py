@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 
 from mojacheck.fspiop.errors import CallbackTimeout, UnexpectedResponse
 
+__all__ = ["Callback", "SimControl"]
+
 _POLL_S = 5.0  # one long-poll; the overall deadline is the caller's
 
 
@@ -36,12 +38,14 @@ class Callback:
 
     @property
     def error_code(self) -> str | None:
+        """The body's errorInformation.errorCode; None when it carries none."""
         if isinstance(self.body, dict):
             return (self.body.get("errorInformation") or {}).get("errorCode")
         return None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Callback:
+        """A Callback from one item of the simulator's inbox."""
         return cls(seq=item["seq"], fsp=item["fsp"], method=item["method"], path=item["path"],
                    resource=item.get("resource", ""), key=item.get("key", ""), error=bool(item.get("error")),
                    headers=item.get("headers") or {}, body=item.get("body"),
@@ -67,9 +71,11 @@ class SimControl:
         return exchange.response_body
 
     def health(self) -> Any:
+        """GET /health of the simulator: its answer body."""
         return self._call("GET", "/health")
 
     def add_party(self, fsp: str, party: dict[str, Any]) -> None:
+        """Make simulated `fsp` hold `party` (an FSPIOP Party object) and answer lookups for it."""
         info = party["partyIdInfo"]
         path = f"/_sim/parties/{fsp}/{info['partyIdType']}/{info['partyIdentifier']}"
         if info.get("partySubIdOrType"):
@@ -85,6 +91,7 @@ class SimControl:
         return self._call("POST", "/_sim/rules", json=body)["id"]
 
     def remove_rule(self, rule_id: str) -> None:
+        """Delete a rule made by `add_rule` (no error if it is already gone)."""
         self._call("DELETE", f"/_sim/rules/{rule_id}", ok=(200, 204, 404))
 
     @contextmanager

@@ -7,6 +7,8 @@ from typing import Any
 
 from mojacheck.fspiop.errors import WaitTimeout
 
+__all__ = ["wait_until"]
+
 
 def wait_until(what: str, probe: Any, *, timeout: float, interval: float = 0.1) -> Any:
     """Poll ``probe()`` until it returns a truthy value (returned) or the deadline passes (``WaitTimeout``);

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+__all__ = ["Check", "Record", "Scenario"]
+
 
 def _text(value: Any) -> str:
     """Render a value for a check table: Decimals keep their digits, None reads as 'none'."""
@@ -27,6 +29,9 @@ def _text(value: Any) -> str:
 
 @dataclass
 class Check:
+    """One named check: expected and actual as shown (text), whether they agreed, the error code it names and
+    the release-expectations entry it asserts (None when none)."""
+
     name: str
     expected: str
     actual: str
@@ -35,6 +40,7 @@ class Check:
     expectation: str | None = None  # the release-expectations entry this check asserts, if any
 
     def to_dict(self) -> dict[str, Any]:
+        """The check as a scenario scrap stores it."""
         return {"name": self.name, "expected": self.expected, "actual": self.actual,
                 "passed": self.passed, "error_code": self.error_code, "expectation": self.expectation}
 
@@ -54,12 +60,15 @@ class Record:
     note: str = ""
 
     def to_scrap(self) -> dict[str, Any]:
+        """The record as a scrap's `requests` entry: method, url, status, elapsed_ms (ms, 2 decimals), kind."""
         return {"method": self.method, "url": self.url, "status": self.status,
                 "elapsed_ms": round(self.elapsed_ms, 2), "kind": self.kind}
 
 
 @dataclass
 class Scenario:
+    """A named group of checks and the records (requests, callbacks) made while it was open."""
+
     name: str
     index: int
     checks: list[Check] = field(default_factory=list)
@@ -69,14 +78,17 @@ class Scenario:
 
     @property
     def failed(self) -> int:
+        """How many of its checks failed."""
         return sum(1 for c in self.checks if not c.passed)
 
     @property
     def passed(self) -> bool:
+        """True when it made at least one check and none failed."""
         return bool(self.checks) and self.failed == 0
 
     @property
     def duration_s(self) -> float:
+        """Seconds from its start to its finish (to now while it is still open)."""
         end = self.finished if self.finished is not None else time.monotonic()
         return end - self.started
 
@@ -89,6 +101,7 @@ class Scenario:
         return item
 
     def to_scrap(self) -> dict[str, Any]:
+        """The scenario as its scrap: name, checks, requests, duration_s, and `transfers` when it made any."""
         scrap = {"name": self.name, "checks": [c.to_dict() for c in self.checks],
                  "requests": [r.to_scrap() for r in self.records],
                  "duration_s": round(self.duration_s, 3)}

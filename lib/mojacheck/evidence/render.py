@@ -14,6 +14,9 @@ from typing import Any
 
 from mojacheck.evidence.checks import Record, Scenario
 
+__all__ = ["SCRAP_MIME", "checks_html", "glue", "record_html", "scenario_anchor", "scenario_html", "scenario_text",
+           "show_html"]
+
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
 _LEFT = "<td style='text-align:left'>{}</td>"  # JupyterLab right-aligns table cells; checks read left to right
 _BODY_LIMIT = 20_000  # characters of one body shown; a bigger one is cut with a note
@@ -58,6 +61,7 @@ def _headers(headers: dict[str, str]) -> str:
 
 
 def record_html(record: Record) -> str:
+    """One request or callback as a collapsible HTML block: headers, body, and the response of a request."""
     arrow = {"request": "→", "callback": "⇐", "sent-by-sim": "↪"}.get(record.kind, "·")
     status = "" if record.status is None else f" → {record.status}"
     summary = (f"{arrow} {html.escape(record.method)} {html.escape(record.url)}{status} "
@@ -72,6 +76,7 @@ def record_html(record: Record) -> str:
 
 
 def checks_html(scenario: Scenario) -> str:
+    """A scenario's checks as an HTML table: mark, check, expected, actual, error code."""
     rows = []
     for c in scenario.checks:
         colour = "#e6f4ea" if c.passed else "#fce8e6"
@@ -89,6 +94,7 @@ def scenario_anchor(index: int) -> str:
 
 
 def scenario_html(scenario: Scenario) -> str:
+    """A scenario as HTML: a heading (verdict, checks passed, seconds), its checks table, its records folded."""
     verdict = "passed" if scenario.passed else ("no checks" if not scenario.checks else "FAILED")
     title = (f"<h4 id='{scenario_anchor(scenario.index)}'>{html.escape(scenario.name)}: {verdict} "
              f"({len(scenario.checks) - scenario.failed}/{len(scenario.checks)} checks, "
@@ -100,6 +106,7 @@ def scenario_html(scenario: Scenario) -> str:
 
 
 def scenario_text(scenario: Scenario) -> str:
+    """A scenario as plain text: checks passed out of all, then one line per check."""
     lines = [f"== {scenario.name}: {len(scenario.checks) - scenario.failed}/{len(scenario.checks)} checks passed"]
     for c in scenario.checks:
         lines.append(f"  [{'ok' if c.passed else 'FAIL'}] {c.name}: expected {c.expected}, actual {c.actual}")

@@ -44,6 +44,9 @@ class Side:
 
 @dataclass
 class Difference:
+    """One difference between runs A and B: its kind, where it is, its values in A and B, and whether the release
+    expectations table explains it (`expected`, with `why`)."""
+
     kind: str  # outcome | error_code | callback_fields | latency
     notebook: str
     scenario: str
@@ -56,6 +59,8 @@ class Difference:
 
 @dataclass
 class Comparison:
+    """Everything `compare_runs` found between run A and run B."""
+
     a: Side
     b: Side
     differences: list[Difference] = field(default_factory=list)
@@ -67,13 +72,16 @@ class Comparison:
 
     @property
     def unexpected(self) -> list[Difference]:
+        """The differences the release expectations table does not explain."""
         return [d for d in self.differences if not d.expected]
 
     @property
     def expected(self) -> list[Difference]:
+        """The differences the release expectations table explains."""
         return [d for d in self.differences if d.expected]
 
     def to_dict(self) -> dict[str, Any]:
+        """The comparison as plain JSON-able data, plus `counts` (expected, unexpected, and per kind)."""
         data = asdict(self)
         data["counts"] = {"expected": len(self.expected), "unexpected": len(self.unexpected),
                           **Counter(f"{d.kind}" for d in self.differences)}
@@ -275,6 +283,8 @@ def compare_latency(pa: dict[str, tuple[int, float]], pb: dict[str, tuple[int, f
 
 
 def compare_runs(folder_a: Path | str, folder_b: Path | str) -> Comparison:
+    """Compare two run folders (A before B): check outcomes, error codes, callback field sets, p50 latency.
+    CompareError when a folder or its summary.json is missing or unreadable."""
     sa, sb = load_summary(folder_a, "run A"), load_summary(folder_b, "run B")
     result = Comparison(side_of(folder_a, sa), side_of(folder_b, sb))
     diffs = _releases(result.a.release, result.b.release, result.notes)
@@ -299,6 +309,7 @@ def compare_runs(folder_a: Path | str, folder_b: Path | str) -> Comparison:
 
 
 def differences_frame(comparison: Comparison, kind: str) -> Any:
+    """The differences of one `kind` (outcome, error_code, callback_fields, latency) as a pandas table."""
     import pandas as pd
 
     rows = [{"verdict": "expected" if d.expected else "UNEXPECTED", "notebook": d.notebook, "scenario": d.scenario,
@@ -315,6 +326,7 @@ def differences_view(comparison: Comparison, kind: str) -> Any:
 
 
 def headline(comparison: Comparison) -> str:
+    """A few lines of text: both runs, the difference counts, the table's changes between the two releases, notes."""
     a, b = comparison.a, comparison.b
     lines = [f"A: {a.run_id} (env {a.env}, release {a.release})",
              f"B: {b.run_id} (env {b.env}, release {b.release})",

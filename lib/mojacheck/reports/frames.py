@@ -16,6 +16,7 @@ SCENARIO_COLUMNS = ["notebook", "scenario", "checks", "failed", "passed", "reque
 
 
 def checks_frame(notebooks: list[NotebookRun]) -> pd.DataFrame:
+    """One row per check (CHECK_COLUMNS); `scenario_index` is the scenario's position in its notebook."""
     import pandas as pd
 
     rows = [
@@ -28,6 +29,7 @@ def checks_frame(notebooks: list[NotebookRun]) -> pd.DataFrame:
 
 
 def scenarios_frame(notebooks: list[NotebookRun]) -> pd.DataFrame:
+    """One row per scenario (SCENARIO_COLUMNS); `passed` means at least one check and none failed."""
     import pandas as pd
 
     rows = []
@@ -42,6 +44,7 @@ def scenarios_frame(notebooks: list[NotebookRun]) -> pd.DataFrame:
 
 
 def requests_frame(notebooks: list[NotebookRun]) -> pd.DataFrame:
+    """One row per recorded request or callback (REQUEST_COLUMNS), with its request type; elapsed_ms in ms."""
     import pandas as pd
 
     rows = [

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 def notebook_status(nb: Any) -> str:
+    """The notebook's status: unreadable, crashed, no scenarios, failed (a check did not pass) or passed."""
     if nb.unreadable:
         return "unreadable"
     if nb.crashed:
@@ -28,6 +29,7 @@ def notebook_status(nb: Any) -> str:
 
 
 def notebook_table(run: Run) -> pd.DataFrame:
+    """One row per notebook: status, scenario and check counts, crash message ("" if none), HTML report file."""
     import pandas as pd
 
     rows = []
@@ -74,6 +76,7 @@ def latency_chart(table: pd.DataFrame, *, top: int = 20) -> Figure:
 
 
 def slowest_requests(run: Run, n: int = 10) -> pd.DataFrame:
+    """The `n` slowest requests of the run (callbacks left out), slowest first; elapsed_ms in milliseconds."""
     frame = requests_frame(run.notebooks)
     frame = frame[frame["kind"] == "request"]
     columns = ["elapsed_ms", "method", "url", "status", "notebook", "scenario"]
@@ -81,6 +84,7 @@ def slowest_requests(run: Run, n: int = 10) -> pd.DataFrame:
 
 
 def failures(run: Run) -> pd.DataFrame:
+    """One row per failed check; `report` links the scenario in its notebook's HTML, relative to the run folder."""
     frame = checks_frame(run.notebooks)
     failed = frame[~frame["passed"]].copy()
     # The scenario's heading carries the anchor `mc-scenario-NNN` (evidence.scenario_html): link to the cell.
@@ -123,6 +127,7 @@ def check_glued(session: Session, run: Run) -> None:
 
 
 def check_every_scenario_checked(session: Session, run: Run) -> None:
+    """Check that every glued scenario of the run made at least one check (naming those that made none)."""
     empty = [f"{nb.name} :: {s.get('name')}" for nb in run.notebooks for s in nb.scenarios if not s.get("checks")]
     session.check("scenarios without checks", "none", empty or "none")
 

@@ -35,17 +35,21 @@ class NotebookRun:
 
     @property
     def checks(self) -> list[dict[str, Any]]:
+        """Every check of every scenario scrap, in notebook order."""
         return [c for s in self.scenarios for c in s.get("checks", [])]
 
 
 @dataclass
 class Run:
+    """One run folder: its executed notebooks, read from their scraps, and its summary.json."""
+
     folder: Path
     notebooks: list[NotebookRun]
     summary: dict[str, Any] | None  # None while the run is still going (or if it crashed before the end)
 
     @property
     def run_id(self) -> str:
+        """The run's id: its folder's name."""
         return self.folder.name
 
 
@@ -80,6 +84,7 @@ def scrap_of(output: dict[str, Any]) -> tuple[str, Any] | None:
 
 
 def read_notebook(path: Path) -> NotebookRun:
+    """Read one executed notebook's scraps; a file that cannot be read gives a NotebookRun with `unreadable` set."""
     result = NotebookRun(path.stem, path)
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
@@ -114,6 +119,8 @@ def read_summary(folder: Path) -> dict[str, Any] | None:
 
 
 def load_run(folder: Path | str, *, before: str | None = None) -> Run:
+    """Read a run folder (symlinks such as `latest` resolved); with `before`, only the notebooks that ran before
+    that name."""
     folder = Path(folder).resolve()  # `latest` → the run's own folder name
     notebooks = [read_notebook(p) for p in executed_notebooks(folder, before=before)]
     return Run(folder, notebooks, read_summary(folder))

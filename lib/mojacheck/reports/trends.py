@@ -26,6 +26,8 @@ _REQUIRED = {"run_id": str, "started": str, "duration_s": (int, float), "totals"
 
 @dataclass
 class History:
+    """The runs of one environment: readable summaries (oldest first), skipped ones with why, unfinished folders."""
+
     summaries: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (run folder, why)
     unfinished: list[str] = field(default_factory=list)  # run folders without summary.json
@@ -69,6 +71,7 @@ def load_history(env_dir: Path | str, *, exclude: str | None = None) -> History:
 
 
 def runs_frame(history: History) -> pd.DataFrame:
+    """One row per finished run: start, release, duration_s, counts, pass_rate (% of checks; None without any)."""
     import pandas as pd
 
     rows = []
@@ -132,6 +135,7 @@ def notebook_durations(history: History) -> pd.DataFrame:
 
 
 def notebook_duration_stats(history: History) -> pd.DataFrame:
+    """Per notebook over the runs: count, mean, p50, p95 and max duration in seconds (empty without runs)."""
     table = notebook_durations(history)
     if table.empty:
         return table
@@ -159,6 +163,7 @@ def trend_chart(runs: pd.DataFrame) -> Figure:
 
 
 def notebook_duration_chart(durations: pd.DataFrame) -> Figure:
+    """One line per notebook: its duration in seconds per run (`durations` from `notebook_durations`)."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(10, 4))

@@ -25,6 +25,12 @@ from mojacheck.reports import snapshot_diff
 from mojacheck.reports.compare import Comparison, compare_runs, index_checks, load_summary, pair_checks
 from mojacheck.reports.runs import check_identity
 
+__all__ = [
+    "Rehearsal", "ReleaseChange", "RunStep", "SnapshotStep", "UpgradeError", "UpgradeStep", "changes_frame",
+    "comparison_link", "from_manifest", "load_rehearsal", "newest_manifest", "release_changes", "run_step",
+    "runs_html", "snapshot_frame", "snapshot_step", "steps", "table", "verdict", "verdict_html",
+]
+
 
 class UpgradeError(MojacheckError):
     """The artefacts do not describe an upgrade (fewer than two runs, snapshot pairs that do not line up)."""
@@ -32,6 +38,8 @@ class UpgradeError(MojacheckError):
 
 @dataclass
 class RunStep:
+    """One suite run of the rehearsal, read from its summary.json (`duration_s` in seconds)."""
+
     folder: Path
     run_id: str
     env: str
@@ -42,11 +50,14 @@ class RunStep:
 
     @property
     def passed(self) -> bool:
+        """True when every notebook passed, no check failed and the run made at least one check."""
         return not self.failing and not self.totals.get("failed") and bool(self.totals.get("checks"))
 
 
 @dataclass
 class SnapshotStep:
+    """The hub-state snapshots taken just before and just after one upgrade, and their diff."""
+
     before: Path
     after: Path
     release_before: str | None  # what the hub reported in each snapshot (the embedded hub says its release)
@@ -55,6 +66,7 @@ class SnapshotStep:
 
     @property
     def lost(self) -> int:
+        """How many entries the diff lists as lost (in the snapshot before, gone after)."""
         return len(self.diff.lost)
 
 
@@ -70,11 +82,15 @@ class ReleaseChange:
 
     @property
     def seen(self) -> bool:
+        """True when at least one check of the two runs saw this entry's value move."""
         return bool(self.observed)
 
 
 @dataclass
 class UpgradeStep:
+    """One upgrade: the runs before (`a`) and after (`b`), their comparison, snapshots (None if not given) and
+    the release changes."""
+
     a: RunStep
     b: RunStep
     comparison: Comparison
@@ -84,29 +100,36 @@ class UpgradeStep:
 
     @property
     def label(self) -> str:
+        """The step as "<release before> → <release after>"."""
         return f"{self.a.release} → {self.b.release}"
 
 
 @dataclass
 class Rehearsal:
+    """A whole rehearsal: the suite runs in upgrade order, one UpgradeStep between each two, and notes."""
+
     runs: list[RunStep]
     upgrades: list[UpgradeStep]
     notes: list[str] = field(default_factory=list)
 
     @property
     def path(self) -> str:
+        """The releases in upgrade order, joined by " → "."""
         return " → ".join(r.release for r in self.runs)
 
     @property
     def unexpected(self) -> int:
+        """Unexpected differences over all upgrade steps."""
         return sum(len(u.comparison.unexpected) for u in self.upgrades)
 
     @property
     def lost(self) -> int:
+        """Entries lost, summed over the upgrades that have snapshots (0 when none has)."""
         return sum(u.snapshots.lost for u in self.upgrades if u.snapshots)
 
     @property
     def passed(self) -> bool:
+        """True when every run passed, no difference was unexpected and nothing was lost."""
         return all(r.passed for r in self.runs) and not self.unexpected and not self.lost
 
 
@@ -114,6 +137,7 @@ class Rehearsal:
 
 
 def run_step(folder: Path | str) -> RunStep:
+    """Read one run folder's summary.json as a RunStep (CompareError if it is missing or unreadable)."""
     summary = load_summary(folder, str(folder))
     folder = Path(folder).resolve()
     failing = [str(n.get("name")) for n in summary.get("notebooks", []) if n.get("status") != "passed"]
@@ -123,6 +147,7 @@ def run_step(folder: Path | str) -> RunStep:
 
 
 def snapshot_step(before: Path | str, after: Path | str) -> SnapshotStep:
+    """Load two hub-state snapshot files and diff them (SnapshotError if one is missing or unreadable)."""
     a, b = snapshot_diff.load(before), snapshot_diff.load(after)
     return SnapshotStep(Path(before).resolve(), Path(after).resolve(), _release(a), _release(b),
                         snapshot_diff.diff(a, b))
@@ -384,6 +409,8 @@ def runs_html(r: Rehearsal, *, report_dir: Path | str | None = None) -> str:
 
 
 def comparison_link(step: UpgradeStep, *, report_dir: Path | str | None = None) -> str:
+    """HTML paragraph linking this step's compare_runs.html (relative to `report_dir`, default the working
+    folder), or naming the two compared runs when no comparison folder was written."""
     if step.compare_dir is None:
         return f"<p>Runs compared: {html.escape(step.a.run_id)} → {html.escape(step.b.run_id)}.</p>"
     page = step.compare_dir / "compare_runs.html"

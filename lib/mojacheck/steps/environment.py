@@ -10,8 +10,11 @@ from mojacheck.fspiop.errors import HubUnreachable
 if TYPE_CHECKING:
     from mojacheck.clients.session import Session
 
+__all__ = ["check_all", "flatten", "health", "show_params", "show_spec_validation"]
+
 
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested dict as one level, keys joined with dots ("hub.release"), each prefixed with `prefix`."""
     out: dict[str, Any] = {}
     for key, value in tree.items():
         path = f"{prefix}{key}"

@@ -28,6 +28,14 @@ if TYPE_CHECKING:
     from mojacheck.clients.session import Session
     from mojacheck.fspiop import Exchange
 
+__all__ = [
+    "LedgerGuard", "SyncError", "account_inactive", "answer", "check_answer", "check_code_choice", "check_state",
+    "check_sync_error", "delivered", "description", "funds_out_finish", "funds_out_reserve", "headroom_ndc",
+    "ledger", "ledger_unchanged", "net_debit_cap", "participant_inactive", "post_transfer", "put_as_payee",
+    "raw_fspiop", "refused_post", "sent_fulfil", "settlement_balance_becomes", "show_expectations", "sync_error",
+    "timestamp", "transfer_body", "unknown_fsp", "unknown_msisdn",
+]
+
 _SETTLE_S = 5.0  # how long a ledger may lag the callback that reported the outcome (Kafka on a real hub)
 
 
@@ -86,10 +94,12 @@ class LedgerGuard:
     moves: dict[str, Decimal] = field(default_factory=dict)
 
     def expect_move(self, fsp: str, ledger_type: str, currency: str, delta: Decimal) -> None:
+        """Declare that `fsp`'s `ledger_type` account in `currency` moves by `delta` (adds to earlier moves)."""
         key = f"{fsp} {ledger_type} {currency}"
         self.moves[key] = self.moves.get(key, Decimal(0)) + Decimal(delta)
 
     def expected(self) -> dict[str, Decimal]:
+        """What each ledger must read at the end: its `before` value plus its declared moves."""
         return {k: v + self.moves.get(k, Decimal(0)) for k, v in self.before.items()}
 
 
@@ -196,6 +206,7 @@ def answer(cb: Callback) -> str:
 
 
 def description(cb: Callback) -> str:
+    """The callback's errorInformation.errorDescription; "" when it has none."""
     body = cb.body if isinstance(cb.body, dict) else {}
     return str((body.get("errorInformation") or {}).get("errorDescription") or "")
 
@@ -257,6 +268,9 @@ def raw_fspiop(s: Session, method: str, service: str, path: str, *, source: str,
 
 @dataclass(frozen=True)
 class SyncError:
+    """A synchronous refusal as read by `sync_error`: HTTP status, errorCode (None if absent), description, and
+    the versions a 3001 lists in its extensionList."""
+
     status: int
     code: str | None
     description: str
@@ -264,6 +278,7 @@ class SyncError:
 
 
 def sync_error(ex: Exchange) -> SyncError:
+    """Read the hub's synchronous answer as a SyncError (code None and description "" when the body has none)."""
     body = ex.response_body if isinstance(ex.response_body, dict) else {}
     info = body.get("errorInformation") or {}
     extensions = ((info.get("extensionList") or {}).get("extension")) or []
@@ -328,4 +343,5 @@ def unknown_msisdn() -> str:
 
 
 def unknown_fsp() -> str:
+    """A made-up FSP id no hub has registered: "mcghost" and 8 random hex digits (fresh every call)."""
     return "mcghost" + new_id().replace("-", "")[:8]

@@ -17,9 +17,13 @@ from mojacheck.steps.p2p import Party, Quote, Transfer, lookup, quote, transfer
 if TYPE_CHECKING:
     from mojacheck.clients.session import Session
 
+__all__ = ["Payment", "check_lookup", "check_positions", "check_quote", "check_transfer", "pay"]
+
 
 @dataclass(frozen=True)
 class Payment:
+    """What `pay` did: the lookup callback, the quote, the transfer, and both positions before it."""
+
     lookup: Callback
     quote: Quote
     transfer: Transfer
@@ -28,6 +32,7 @@ class Payment:
 
 
 def check_lookup(s: Session, cb: Callback, party: Party) -> None:
+    """Check a lookup's callback: no error, held by the party's FSP, name unchanged, SubId kept (if it has one)."""
     body = cb.body if isinstance(cb.body, dict) else {}
     found = body.get("party", {})
     s.check("lookup answered with PUT /parties (no error)", "PUT", "error" if cb.error else cb.method,
@@ -39,6 +44,8 @@ def check_lookup(s: Session, cb: Callback, party: Party) -> None:
 
 
 def check_quote(s: Session, q: Quote, amount: Decimal, amount_type: str) -> None:
+    """Check a quote's callback: no error, transferAmount equals `amount` (no fees), and the ILP packet names
+    the payee and carries the quote id."""
     s.check("quote answered with PUT /quotes (no error)", "PUT", "error" if q.callback.error else "PUT",
             error_code=q.callback.error_code)
     body = q.callback.body
@@ -51,6 +58,7 @@ def check_quote(s: Session, q: Quote, amount: Decimal, amount_type: str) -> None
 
 
 def check_transfer(s: Session, t: Transfer, condition: str) -> None:
+    """Check the payer is told COMMITTED and the fulfilment hashes to `condition`."""
     body = t.callback.body if isinstance(t.callback.body, dict) else {}
     s.check("payer is told the transfer is COMMITTED", "COMMITTED",
             t.callback.error_code or body.get("transferState"), error_code=t.callback.error_code)
@@ -60,6 +68,7 @@ def check_transfer(s: Session, t: Transfer, condition: str) -> None:
 
 def check_positions(s: Session, payer: Party, payee: Party, currency: str, amount: Decimal,
                     payer_before: Decimal, payee_before: Decimal) -> None:
+    """Check the payer's position rose and the payee's fell by exactly `amount` since the `*_before` values."""
     s.check(f"payer position rose by {amount} {currency}", payer_before + amount,
             s.admin.position(payer.fsp, currency))
     s.check(f"payee position fell by {amount} {currency}", payee_before - amount,

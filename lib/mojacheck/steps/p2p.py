@@ -18,9 +18,14 @@ from mojacheck.fspiop.errors import UnexpectedResponse
 if TYPE_CHECKING:
     from mojacheck.clients.session import Session
 
+__all__ = ["Party", "Quote", "Transfer", "expect_accepted", "get_transfer", "lookup", "participant_of", "quote",
+           "register_party", "send_transfer", "transfer"]
+
 
 @dataclass(frozen=True)
 class Party:
+    """A party as FSPIOP names it: the FSP that holds it, id type, identifier, optional SubId and names."""
+
     fsp: str
     id_type: str
     identifier: str
@@ -31,9 +36,11 @@ class Party:
 
     @property
     def key(self) -> str:
+        """The party's path under /parties and /participants: Type/ID[/SubId]."""
         return "/".join(p for p in (self.id_type, self.identifier, self.sub_id) if p)
 
     def id_info(self) -> dict[str, str]:
+        """The FSPIOP PartyIdInfo: partyIdType, partyIdentifier, fspId, and partySubIdOrType when set."""
         info = {"partyIdType": self.id_type, "partyIdentifier": self.identifier, "fspId": self.fsp}
         if self.sub_id:
             info["partySubIdOrType"] = self.sub_id
@@ -52,6 +59,8 @@ class Party:
 
 @dataclass(frozen=True)
 class Quote:
+    """A POST /quotes sent (`request`), the callback the payer received, and the two parties."""
+
     request: dict[str, Any]
     callback: Callback
     payer: Party
@@ -59,28 +68,35 @@ class Quote:
 
     @property
     def accepted(self) -> bool:
+        """True when the quote's callback is not an error."""
         return not self.callback.error
 
     @property
     def transfer_amount(self) -> dict[str, str]:
+        """The callback's transferAmount ({amount, currency}); KeyError when the quote was refused."""
         return self.callback.body["transferAmount"]
 
 
 @dataclass(frozen=True)
 class Transfer:
+    """A POST /transfers sent (`request`) and the callback the payer received."""
+
     request: dict[str, Any]
     callback: Callback
 
     @property
     def transfer_id(self) -> str:
+        """The transferId the request used."""
         return self.request["transferId"]
 
     @property
     def state(self) -> str | None:
+        """The callback's transferState; None when the callback is an error (or names no state)."""
         return None if self.callback.error else self.callback.body.get("transferState")
 
 
 def expect_accepted(exchange: Any, what: str) -> None:
+    """Raise UnexpectedResponse unless the hub answered `what` with 202."""
     if exchange.status != 202:
         raise UnexpectedResponse(f"{what}: the hub answered {exchange.status}, not 202: {exchange.response_body}",
                                  response=exchange)
@@ -117,6 +133,8 @@ def participant_of(s: Session, requester: str, party: Party) -> Callback:
 
 def quote(s: Session, payer: Party, payee: Party, amount: Decimal | str, currency: str, *,
           amount_type: str = "SEND", quote_id: str | None = None, note: str | None = None) -> Quote:
+    """POST /quotes from `payer` to `payee` (fresh quoteId unless given, fresh transactionId); returns the quote
+    with the PUT /quotes (or /error) callback."""
     quote_id = quote_id or new_id()
     body: dict[str, Any] = {
         "quoteId": quote_id, "transactionId": new_id(),
@@ -146,6 +164,7 @@ def transfer(s: Session, q: Quote, *, transfer_id: str | None = None, expires_in
 
 
 def send_transfer(s: Session, body: dict[str, Any], *, timeout: float | None = None) -> Transfer:
+    """POST /transfers with `body` as given; returns the final PUT /transfers (or /error) to the payer."""
     mark = s.sim.mark()
     ex = s.fspiop("POST", "ml_api_adapter", "/transfers", source=body["payerFsp"], destination=body["payeeFsp"],
                   body=body)
@@ -155,6 +174,7 @@ def send_transfer(s: Session, body: dict[str, Any], *, timeout: float | None = N
 
 
 def get_transfer(s: Session, requester: str, transfer_id: str) -> Callback:
+    """GET /transfers/{transfer_id} as `requester`; returns the PUT /transfers (or /error) callback."""
     mark = s.sim.mark()
     ex = s.fspiop("GET", "ml_api_adapter", f"/transfers/{transfer_id}", source=requester)
     expect_accepted(ex, f"GET /transfers/{transfer_id}")

@@ -9,8 +9,12 @@ from typing import Any
 
 from mojacheck.steps.p2p import Party
 
+__all__ = ["standard_parties"]
+
 
 def standard_parties(params: dict[str, Any]) -> dict[str, Party]:
+    """The five test parties (payer, accented, with_subid, burmese, reserved), held by the params' payer FSP and
+    first two payee FSPs."""
     payer = params["fsps"]["payer"]
     payee_a, payee_b = params["fsps"]["payees"][:2]
     return {

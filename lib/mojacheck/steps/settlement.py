@@ -30,6 +30,16 @@ if TYPE_CHECKING:
     from mojacheck.clients.session import Session
     from mojacheck.fspiop import Exchange
 
+__all__ = [
+    "CL", "CS", "IN_PROGRESS", "NEXT", "STEPS", "Books", "Key", "Tally", "abort_settlement", "account_errors",
+    "by_key", "check_ledger_balanced", "check_step", "close_window", "create_settlement", "drive_to_settled",
+    "error_code", "expected_hub_multilateral", "expected_positions", "find_settlements", "funds_out",
+    "get_settlement", "hub_multilateral", "ledger_snapshot", "ledger_total", "money", "open_window",
+    "participant_view", "plot_nets", "position_accounts", "positions", "query_settlements", "read_settlement",
+    "record_bank_movement", "settle_pending", "settlement_balances", "step_accounts", "wait_ledger_quiet",
+    "wait_window_state", "window", "windows",
+]
+
 CS = "central_settlement"
 CL = "central_ledger_admin"
 STEPS = ("PS_TRANSFERS_RECORDED", "PS_TRANSFERS_RESERVED", "PS_TRANSFERS_COMMITTED", "SETTLED")
@@ -42,6 +52,7 @@ Key = tuple[str, str]  # (fsp, currency)
 
 
 def money(value: Any) -> Decimal:
+    """`value` as an exact Decimal (read through str, so 0.1 stays 0.1)."""
     return Decimal(str(value))
 
 
@@ -54,15 +65,18 @@ class Tally:
     transfers: list[tuple[str, str, Decimal, str]] = field(default_factory=list)
 
     def add(self, payer: str, payee: str, amount: Decimal | str, currency: str) -> None:
+        """Count one transfer: `payer`'s net rises by `amount`, `payee`'s falls by it."""
         amount = Decimal(str(amount))
         self.transfers.append((payer, payee, amount, currency))
         self.nets[(payer, currency)] = self.nets.get((payer, currency), Decimal(0)) + amount
         self.nets[(payee, currency)] = self.nets.get((payee, currency), Decimal(0)) - amount
 
     def net(self, fsp: str, currency: str) -> Decimal:
+        """`fsp`'s net in `currency` (+ owes, − is owed); 0 when it took part in no counted transfer."""
         return self.nets.get((fsp, currency), Decimal(0))
 
     def currencies(self) -> list[str]:
+        """The currencies of the counted transfers, sorted."""
         return sorted({c for _f, c in self.nets})
 
 
@@ -103,6 +117,7 @@ def ledger_snapshot(s: Session, currencies: Iterable[str]) -> dict[tuple[str, st
 
 
 def ledger_total(snapshot: dict[tuple[str, str, str], Decimal], currency: str) -> Decimal:
+    """Sum of a `ledger_snapshot`'s accounts in `currency` (0 on a balanced ledger)."""
     return sum((v for (_n, _t, c), v in snapshot.items() if c == currency), Decimal(0))
 
 
@@ -139,14 +154,17 @@ def wait_ledger_quiet(s: Session, currencies: Iterable[str], timeout: float) -> 
 
 
 def positions(s: Session, fsps: Iterable[str], currencies: Iterable[str]) -> dict[Key, Decimal]:
+    """Current position of each FSP in each currency, keyed (FSP, currency)."""
     return {(f, c): s.admin.position(f, c) for f in fsps for c in currencies}
 
 
 def hub_multilateral(s: Session, currencies: Iterable[str]) -> dict[str, Decimal]:
+    """Balance of the Hub's HUB_MULTILATERAL_SETTLEMENT account per currency."""
     return {c: s.admin.balance("Hub", "HUB_MULTILATERAL_SETTLEMENT", c) for c in currencies}
 
 
 def settlement_balances(s: Session, fsps: Iterable[str], currencies: Iterable[str]) -> dict[Key, Decimal]:
+    """SETTLEMENT account balance of each FSP in each currency, keyed (FSP, currency)."""
     return {(f, c): s.admin.settlement_balance(f, c) for f in fsps for c in currencies}
 
 
@@ -173,15 +191,18 @@ def _list(s: Session, path: str) -> list[dict[str, Any]]:
 
 
 def windows(s: Session, **filters: Any) -> list[dict[str, Any]]:
+    """GET /settlementWindows with `filters` (None values left out); [] when none match."""
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v is not None)
     return _list(s, f"/settlementWindows?{query}")
 
 
 def window(s: Session, window_id: int) -> dict[str, Any]:
+    """GET /settlementWindows/{id}: one settlement window."""
     return s.call(CS, "GET", f"/settlementWindows/{window_id}").response_body
 
 
 def open_window(s: Session) -> dict[str, Any]:
+    """The OPEN settlement window; raises MojacheckError unless there is exactly one."""
     found = windows(s, state="OPEN")
     if len(found) != 1:
         raise MojacheckError(f"expected exactly one OPEN settlement window, found {len(found)}")
@@ -208,11 +229,13 @@ def wait_window_state(s: Session, window_id: int, states: Iterable[str], timeout
 
 # -- settlements -----------------------------------------------------------------------------------------
 def create_settlement(s: Session, model: str, window_ids: Iterable[int], reason: str) -> Any:
+    """POST /settlements of `window_ids` under settlement model `model`; returns the exchange (200 or the 400)."""
     body = {"settlementModel": model, "reason": reason, "settlementWindows": [{"id": i} for i in window_ids]}
     return s.call(CS, "POST", "/settlements", json=body, ok=(200, 400))
 
 
 def get_settlement(s: Session, settlement_id: int) -> dict[str, Any]:
+    """GET /settlements/{id}: the settlement body (an error answer raises UnexpectedResponse)."""
     return s.call(CS, "GET", f"/settlements/{settlement_id}").response_body
 
 
@@ -233,6 +256,7 @@ def participant_view(s: Session, settlement_id: int, participant_id: int) -> dic
 
 
 def find_settlements(s: Session, **filters: Any) -> list[dict[str, Any]]:
+    """GET /settlements with `filters` (None values left out); [] when none match."""
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v is not None)
     return _list(s, f"/settlements?{query}")
 
@@ -256,6 +280,7 @@ def step_accounts(s: Session, settlement: dict[str, Any], state: str, reason: st
 
 
 def account_errors(answer: dict[str, Any]) -> list[str]:
+    """The accounts a PUT /settlements/{id} answer refused, one "account <id>: <description>" line each."""
     return [f"account {a.get('id')}: {a['errorInformation'].get('errorDescription')}"
             for p in answer.get("participants", []) for a in p.get("accounts", []) if "errorInformation" in a]
 
@@ -268,6 +293,7 @@ def error_code(exchange: Any) -> str | None:
 
 
 def abort_settlement(s: Session, settlement_id: int, reason: str) -> Any:
+    """PUT /settlements/{id} state ABORTED; returns the exchange (200 or the 400 refusal)."""
     return s.call(CS, "PUT", f"/settlements/{settlement_id}", json={"state": "ABORTED", "reason": reason},
                   ok=(200, 400))
 

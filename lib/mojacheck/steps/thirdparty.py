@@ -29,6 +29,15 @@ from mojacheck.steps.p2p import Party, participant_of
 if TYPE_CHECKING:
     from mojacheck.clients.session import Session
 
+__all__ = [
+    "AUTH_TYPES", "NOT_FOR", "SERVICE", "TP_TYPES", "TP_VERSION", "TRANSFER_TYPE", "ConsentRequest", "Link",
+    "ThirdPartyNet", "Transaction", "accounts", "amount_text", "auth_service_url", "authenticate", "challenge_of",
+    "check_link", "credential_verifies", "dfsp_channels", "dfsp_state", "endpoint_values", "ensure_tp_endpoints",
+    "link_account", "new_user", "next_matching", "owner_in_als", "quote_answer", "remove_user", "request_consent",
+    "revoke", "send", "services", "set_auth_service", "signature_verifies", "transaction", "unlink",
+    "user_authenticates",
+]
+
 TP_VERSION = "1.0"
 SERVICE = "thirdparty"
 TP_TYPES = (
@@ -105,12 +114,14 @@ def _iso(seconds: float) -> str:
 
 
 def services(s: Session, pisp: str, service_type: str = "THIRD_PARTY_DFSP") -> Callback:
+    """GET /services/{service_type} as ``pisp``; returns the PUT /services/{Type} callback (or its /error)."""
     mark = s.sim.mark()
     _accepted(send(s, "GET", f"/services/{service_type}", pisp, None), f"GET /services/{service_type}")
     return s.await_callback(pisp, "services", service_type, after=mark)
 
 
 def accounts(s: Session, pisp: str, dfsp: str, user_id: str) -> Callback:
+    """GET /accounts/{user_id} from ``pisp`` to ``dfsp``; returns the PUT /accounts/{ID} callback (or its /error)."""
     mark = s.sim.mark()
     _accepted(send(s, "GET", f"/accounts/{user_id}", pisp, dfsp), f"GET /accounts/{user_id}")
     return s.await_callback(pisp, "accounts", user_id, after=mark)
@@ -129,6 +140,7 @@ def new_user(s: Session, dfsp: str, currency: str, *, accounts_n: int = 1) -> tu
 
 
 def remove_user(s: Session, dfsp: str, user_id: str) -> None:
+    """Delete a customer of the simulated ``dfsp`` (no error if it does not exist)."""
     s.sim._call("DELETE", f"/_sim/thirdparty/{dfsp}/users/{user_id}", ok=(204, 404))
 
 
@@ -148,6 +160,7 @@ def dfsp_channels(s: Session, dfsp: str, channels: list[str]) -> Iterator[None]:
 
 
 def set_auth_service(s: Session, dfsp: str, auth: str) -> None:
+    """Make the simulated ``dfsp`` use auth-service ``auth`` from now on (not restored afterwards)."""
     s.sim._call("PUT", f"/_sim/thirdparty/{dfsp}/dfsp", json={"authService": auth})
 
 
@@ -156,17 +169,22 @@ def set_auth_service(s: Session, dfsp: str, auth: str) -> None:
 
 @dataclass(frozen=True)
 class ConsentRequest:
+    """A POST /consentRequests sent: its id, its body and the DFSP's answer."""
+
     id: str
     request: dict[str, Any]
     callback: Callback  # PUT /consentRequests/{ID} (or its /error)
 
     @property
     def channel(self) -> str | None:
+        """The auth channel the DFSP answered with (first of its authChannels); None if it refused or named none."""
         return None if self.callback.error else (self.callback.body.get("authChannels") or [None])[0]
 
 
 def request_consent(s: Session, pisp: str, dfsp: str, user_id: str, addresses: list[str], channels: list[str], *,
                     actions: tuple[str, ...] = ("ACCOUNTS_TRANSFER", "ACCOUNTS_GET_BALANCE")) -> ConsentRequest:
+    """POST /consentRequests from ``pisp`` to ``dfsp`` asking ``actions`` on each of ``addresses`` (fresh id);
+    returns it with the PUT /consentRequests/{ID} callback (or its /error)."""
     cr_id = new_id()
     body = {"consentRequestId": cr_id, "userId": user_id,
             "scopes": [{"address": a, "actions": list(actions)} for a in addresses],
@@ -192,6 +210,8 @@ def user_authenticates(s: Session, dfsp: str, cr: ConsentRequest) -> str:
 
 @dataclass(frozen=True)
 class Link:
+    """How an account linking ended (what `authenticate` returns)."""
+
     consent_request_id: str
     consent_id: str | None
     issued: Callback | None  # POST /consents (DFSP → PISP), None when the token was refused
@@ -200,10 +220,12 @@ class Link:
 
     @property
     def linked(self) -> bool:
+        """True when the linking ended with the consent's PUT /consents/{ID}, not an error."""
         return not self.final.error and self.final.resource == "consents"
 
     @property
     def scopes(self) -> list[dict[str, Any]]:
+        """The scopes of the final PUT /consents body; [] when not linked."""
         return list((self.final.body or {}).get("scopes") or []) if self.linked else []
 
 
@@ -296,6 +318,8 @@ def owner_in_als(s: Session, requester: str, id_type: str, identifier: str) -> C
 
 @dataclass(frozen=True)
 class Transaction:
+    """A PISP-initiated transaction request and the callbacks it led to (what `transaction` returns)."""
+
     id: str
     mark: int  # inbox position before the request: what came after belongs to this transaction
     request: dict[str, Any]
@@ -306,6 +330,7 @@ class Transaction:
 
     @property
     def error_code(self) -> str | None:
+        """The final callback's errorCode; None when it carries none (e.g. a COMPLETED transaction)."""
         return self.final.error_code
 
 

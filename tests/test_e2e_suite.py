@@ -72,9 +72,55 @@ def test_outputs_are_complete_offline_and_secret_free(two_runs: list[tuple[int, 
     assert (run_dir.parent / "latest").resolve() == run_dir.resolve()
     for nb in run_dir.glob("[0-9][0-9]_*.ipynb"):
         page = (run_dir / f"{nb.stem}.html").read_text(encoding="utf-8")
+        # the verdict comes first, before the notebook's title; papermill's parameter dump is not in the page
+        assert page.index("PASSED") < page.index("<h1"), f"{nb.stem}.html does not open with its verdict"
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        injected = [c for c in cells if "injected-parameters" in c["metadata"].get("tags", [])]
+        assert len(injected) == 1  # the executed notebook keeps them as evidence
+        code_cells = sum(c["cell_type"] == "code" for c in cells)
+        assert page.count("jp-Cell jp-CodeCell") == code_cells - 1, f"{nb.stem}.html shows the parameter dump"
         for cdn in ("cdnjs", "unpkg", "jsdelivr", "require.min.js", "MathJax.js"):
             assert cdn not in page, f"{nb.stem}.html references {cdn}"
     assert (run_dir / "junit.xml").is_file()
     for path in run_dir.parent.rglob("*"):
         if path.is_file():
             assert TOKEN not in path.read_text(encoding="utf-8", errors="replace"), f"token leaked into {path}"
+
+
+@pytest.mark.parametrize("notebook", ["20_p2p_golden_path", "40_settlement"])
+def test_a_notebook_runs_alone_on_a_fresh_hub(tmp_path: Path, notebook: str) -> None:
+    """Issue 9 item 5: on a fresh hub and simulator, a scenario notebook establishes what it needs itself (no
+    10_provisioning before it) and passes, instead of failing with `3204 Party not found`."""
+    tmp = _params(tmp_path)
+    err = io.StringIO()
+    result = run(RunOptions(env="e2e", root=tmp, notebooks=f"{notebook}*", notebooks_dir=ROOT / "notebooks",
+                            output_root=tmp / "outputs", stderr=err))
+    summary = json.loads((result.run_dir / "summary.json").read_text(encoding="utf-8"))
+    failed = [c for c in summary["checks"] if not c["passed"]]
+    assert result.exit_code == 0, f"{err.getvalue()}\nfailed: {json.dumps(failed, indent=1, ensure_ascii=False)[:3000]}"
+    assert [n["name"] for n in summary["notebooks"]] == [notebook]
+    assert summary["totals"]["checks"] >= 60
+    executed = json.loads((result.run_dir / f"{notebook}.ipynb").read_text(encoding="utf-8"))
+    assert "Ready: established what was missing" in json.dumps(executed)
+
+
+def test_a_notebook_that_cannot_get_ready_stops_at_its_first_cell_with_one_sentence(tmp_path: Path) -> None:
+    from mojacheck.params import load_params
+    from mojacheck.runner.execute import execute_notebook
+
+    tmp = _params(tmp_path)  # nothing is started on these ports: the hub does not answer
+    params = load_params("e2e", root=tmp).public_dict()
+    result = execute_notebook(ROOT / "notebooks" / "20_p2p_golden_path.ipynb", tmp / "20.ipynb",
+                              {"params": params, "env_name": "e2e"}, cwd=ROOT / "notebooks")
+    assert result.error is not None and result.error.ename == "NotReady"
+    assert "run 10_provisioning first" in result.error.evalue
+    assert result.checks == []  # stopped before any scenario: no cascade of failed checks
+    cells = json.loads((tmp / "20.ipynb").read_text(encoding="utf-8"))["cells"]
+    errors = [(i, o) for i, c in enumerate(cells) for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert len(errors) == 1
+    index, output = errors[0]
+    first_code = next(i for i, c in enumerate(cells) if c["cell_type"] == "code"
+                      and "parameters" not in c["metadata"].get("tags", [])
+                      and "injected-parameters" not in c["metadata"].get("tags", []))
+    assert index == first_code
+    assert len(output["traceback"]) == 1  # one sentence, not a traceback

@@ -17,9 +17,11 @@ from mojacheck.fspiop.errors import (
     CallbackTimeout,
     HubUnreachable,
     MojacheckError,
+    NotReady,
     ParamsError,
     ServiceError,
     UnexpectedResponse,
+    WaitTimeout,
 )
 from mojacheck.steps import errors as errors_steps
 from mojacheck.steps import settlement, thirdparty
@@ -39,6 +41,7 @@ from mojacheck.steps.p2p import (
     transfer,
 )
 from mojacheck.steps.parties import standard_parties
+from mojacheck.steps.provisioning import Readiness, ensure_ready
 from mojacheck.steps.settlement import Tally, check_ledger_balanced, settle_pending
 
 __all__ = [
@@ -49,16 +52,19 @@ __all__ = [
     "Check",
     "HubUnreachable",
     "MojacheckError",
+    "NotReady",
     "ParamsError",
     "Party",
     "Payment",
     "Quote",
+    "Readiness",
     "Scenario",
     "ServiceError",
     "Session",
     "Tally",
     "Transfer",
     "UnexpectedResponse",
+    "WaitTimeout",
     "admin_endpoint_values",
     "check_ledger_balanced",
     "check_lookup",
@@ -67,6 +73,7 @@ __all__ = [
     "check_services",
     "check_transfer",
     "connect",
+    "ensure_ready",
     "errors_steps",
     "get_transfer",
     "glue",

@@ -17,7 +17,7 @@ from typing import Any
 from mojacheck.clients.admin import Admin
 from mojacheck.clients.sim import Callback, SimControl
 from mojacheck.evidence import render as evidence
-from mojacheck.evidence.checks import Check, Record, Scenario
+from mojacheck.evidence.checks import Check, Record, Scenario, Totals
 from mojacheck.evidence.conformance import Conformance
 from mojacheck.expectations import Expectations, from_params
 from mojacheck.fspiop import Exchange, HttpClient, request_headers
@@ -131,11 +131,12 @@ class Session:
             raise MojacheckError(f"check {name!r} made outside a scenario: open one with `with run.scenario(...)`")
         return self._current.check(name, expected, actual, **kwargs)
 
-    def summary(self) -> dict[str, int]:
-        """Counts so far: scenarios, checks, and failed checks."""
+    def summary(self) -> Totals:
+        """Counts so far (scenarios, checks, failed checks), shown as one readable line."""
         checks = [c for s in self.scenarios for c in s.checks]
-        return {"scenarios": len(self.scenarios), "checks": len(checks),
-                "failed": sum(1 for c in checks if not c.passed)}
+        return Totals(scenarios=len(self.scenarios), checks=len(checks),
+                      failed=sum(1 for c in checks if not c.passed),
+                      failed_scenarios=sum(1 for s in self.scenarios if any(not c.passed for c in s.checks)))
 
     def close(self) -> None:
         """Close the session's HTTP client."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["Check", "Record", "Scenario"]
+__all__ = ["Check", "Record", "Scenario", "Totals"]
 
 
 def _text(value: Any) -> str:
@@ -119,3 +119,30 @@ class Scenario:
                     and body["transferId"] not in ids):
                 ids.append(body["transferId"])
         return ids
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A notebook's counts so far, shown as one readable line (the last cell of every notebook)."""
+
+    scenarios: int
+    checks: int
+    failed: int
+    failed_scenarios: int = 0
+
+    @property
+    def passed(self) -> int:
+        """Checks that passed."""
+        return self.checks - self.failed
+
+    def __str__(self) -> str:
+        verdict = "PASSED" if not self.failed and self.checks else "FAILED"
+        return (f"{verdict}: {self.scenarios} scenario{'' if self.scenarios == 1 else 's'} "
+                f"({self.failed_scenarios} failed), {self.checks} check{'' if self.checks == 1 else 's'}: "
+                f"{self.passed} passed, {self.failed} failed")
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_markdown_(self) -> str:
+        return f"**{self}**"

@@ -14,6 +14,7 @@ runner) may raise these. Exceptions carry the request/response they are about wh
     │   └── UnexpectedResponse a status or body the protocol does not allow here
     ├── CallbackTimeout        an awaited callback did not arrive by its deadline
     ├── WaitTimeout            a state awaited by polling was not reached by its deadline
+    ├── NotReady               a notebook cannot start: what it needs could not be established
     └── RunError               the runner could not do the run (exit code 2)
 """
 
@@ -78,6 +79,14 @@ class CallbackTimeout(MojacheckError):
 
 class WaitTimeout(MojacheckError):
     """A state polled for (a window closed, the ledger quiet, funds arrived) was not reached by its deadline."""
+
+
+class NotReady(MojacheckError):
+    """A notebook cannot start because what it needs (a provisioned hub, a reachable simulator) could not be
+    established. Shown in a notebook as its one sentence, not a traceback: the reader has nothing to debug."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of the traceback
+        return [f"{type(self).__name__}: {self}"]
 
 
 class RunError(MojacheckError):

@@ -27,6 +27,8 @@ from mojacheck.reports.report import (
     latency_table,
     notebook_status,
     notebook_table,
+    notebooks_html,
+    scenarios_html,
     slowest_requests,
 )
 from mojacheck.reports.runs import NotebookRun, Run, load_run, read_notebook, request_type, resolve_run_dir
@@ -75,12 +77,14 @@ __all__ = [
     "notebook_durations",
     "notebook_status",
     "notebook_table",
+    "notebooks_html",
     "read_notebook",
     "request_type",
     "requests_frame",
     "resolve_run_dir",
     "runs_frame",
     "scenarios_frame",
+    "scenarios_html",
     "slowest_requests",
     "trend_chart",
 ]

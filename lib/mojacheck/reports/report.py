@@ -94,19 +94,55 @@ def failures(run: Run) -> pd.DataFrame:
         drop=True)
 
 
+def html_table(head: list[str], rows: list[list[str]]) -> str:
+    """An HTML table of already-escaped cells, every row shown (pandas would cut a long table to 10 rows)."""
+    header = "".join(f"<th style='text-align:left'>{h}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{header}</tr>{body}</table>"
+
+
+def _link(target: str, text: str) -> str:
+    return f"<a href='{html.escape(target)}'>{html.escape(text)}</a>"
+
+
+def _text(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def notebooks_html(run: Run) -> str:
+    """The notebook table with each notebook's name linking to its HTML report (relative: the folder moves)."""
+    table = notebook_table(run)
+    rows = [[_link(r.report, r.notebook), _text(r.status), _text(r.scenarios), _text(r.checks), _text(r.passed),
+             _text(r.failed), _text(r.crash)] for r in table.itertuples(index=False)]
+    return html_table(["notebook", "status", "scenarios", "checks", "passed", "failed", "crash"], rows)
+
+
+def scenarios_html(run: Run) -> str:
+    """Every scenario of the run with its full name linking to its cell in the notebook's HTML report."""
+    rows = []
+    for nb in run.notebooks:
+        for i, s in enumerate(nb.scenarios):
+            checks = s.get("checks", [])
+            failed = sum(1 for c in checks if c.get("passed") is not True)
+            verdict = "passed" if checks and not failed else "failed"
+            duration = s.get("duration_s")
+            rows.append([_text(nb.name), _link(f"{nb.html}#{scenario_anchor(i)}", str(s.get("name", ""))),
+                         _text(verdict), _text(len(checks)), _text(failed), _text(len(s.get("requests", []))),
+                         _text(f"{duration:.2f}" if isinstance(duration, int | float) else "")])
+    if not rows:
+        return "<p>No scenarios in the notebooks before this report.</p>"
+    return html_table(["notebook", "scenario", "verdict", "checks", "failed", "requests", "seconds"], rows)
+
+
 def failures_html(table: pd.DataFrame) -> str:
-    """The failures as an HTML table whose notebook column links to that notebook's report (relative link:
-    the run folder can be moved or archived)."""
+    """The failures as an HTML table whose notebook column links to the failed scenario in that notebook's
+    report (relative link: the run folder can be moved or archived)."""
     if table.empty:
         return "<p>No failed checks in the notebooks before this report.</p>"
-    head = "".join(f"<th>{h}</th>" for h in ("notebook", "scenario", "check", "expected", "actual", "error code"))
-    rows = []
-    for r in table.itertuples(index=False):
-        link = f"<a href='{html.escape(r.report)}'>{html.escape(r.notebook)}</a>"
-        cells = [link] + [html.escape("" if v is None else str(v))
-                          for v in (r.scenario, r.check, r.expected, r.actual, r.error_code)]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    rows = [[_link(r.report, r.notebook), *(_text(v) for v in (r.scenario, r.check, r.expected, r.actual,
+                                                                 r.error_code))]
+            for r in table.itertuples(index=False)]
+    return html_table(["notebook", "scenario", "check", "expected", "actual", "error code"], rows)
 
 
 # ---------------------------------------------------------------- the report's own checks

@@ -13,8 +13,9 @@ from typing import Any, TextIO
 
 from mojacheck.fspiop.errors import MojacheckError, ParamsError, RunError
 from mojacheck.params import Params, find_root, load_params
-from mojacheck.runner import report, services
+from mojacheck.runner import report, services, verdict
 from mojacheck.runner.execute import NotebookResult, execute_notebook, find_notebooks
+from mojacheck.runner.verdict import RunContext
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -99,6 +100,7 @@ def _run_one(
         source, run_dir / source.name, parameters, cwd=source.parent, kernel_log=run_dir / "kernel.log"
     )
     if result.output.is_file():
+        verdict.stamp(result.output, result, RunContext(options.env, run_dir.name, params.hub.release))
         _write_html(result.output, run_dir / f"{source.stem}.html", out)
     r = result
     line = f"{r.status:<7} {r.duration_s:6.1f}s  checks: {r.passed} passed, {r.failed} failed"

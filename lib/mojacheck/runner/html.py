@@ -25,6 +25,7 @@ def export_html(notebook: Path, html: Path) -> None:
     import nbformat
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(
         template_name="lab",  # for the lab template's static CSS, which gets inlined
@@ -38,6 +39,8 @@ def export_html(notebook: Path, html: Path) -> None:
         jupyter_widgets_base_url="",
         mermaid_js_url="",
     )
+    # papermill's injected parameters are evidence in the .ipynb, not something to read first in the report
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"injected-parameters"}), enabled=True)
     nb = nbformat.read(str(notebook), as_version=4)
     with warnings.catch_warnings():
         # scrapbook's scrap outputs have no HTML form; nbconvert warns once per scrap. They are meant unseen.

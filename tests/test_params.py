@@ -156,3 +156,39 @@ def test_spec_dir_resolves_against_the_root_and_may_be_absent(tmp_path: Path) ->
     assert load_params("local", root=ROOT).api.spec_dir == str(ROOT.parent / "shared" / "specs" / "fspiop")
     (tmp_path / "off").mkdir()
     assert load_params("t", root=_project(tmp_path / "off", _local(api={"spec_dir": None}))).api.spec_dir is None
+
+
+CORPUS = ROOT / "tests" / "params_corpus"
+EXPECTED = json.loads((CORPUS / "EXPECTED.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_a_bad_params_file_is_exit_2_with_one_line(tmp_path: Path, name: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 12 item 2: every file of the corpus stops `mojacheck run` with exit 2 and one line naming the
+    problem (never a traceback, never exit 1, which means "a check failed")."""
+    from mojacheck.cli import main
+
+    (tmp_path / "params").mkdir()
+    env = name.removesuffix(".yaml")
+    (tmp_path / "params" / name).write_bytes((CORPUS / name).read_bytes())
+    code = main(["run", "--env", env, "--root", str(tmp_path), "--output-root", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1, err
+    assert err[0].startswith(f"mojacheck: params/{env}.yaml") and EXPECTED[name] in err[0], err[0]
+
+
+def test_a_duplicate_key_names_both_lines(tmp_path: Path) -> None:
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "t.yaml").write_text("hub:\n  release: '17'\ncurrencies: [USD]\nhub:\n  port: 1\n")
+    with pytest.raises(ParamsError, match=r"params/t\.yaml:4:1: .*duplicate key 'hub' \(first given on line 1\)"):
+        load_params("t", root=tmp_path)
+
+
+def test_the_corpus_loads_once_repaired(tmp_path: Path) -> None:
+    """The corpus files are local.yaml broken in one place: the unbroken file loads (so each fails for its own
+    reason, not for a stale copy)."""
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "t.yaml").write_text((ROOT / "params" / "local.yaml").read_text(encoding="utf-8"))
+    assert load_params("t", root=tmp_path).hub.port == 4040

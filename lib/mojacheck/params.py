@@ -9,6 +9,7 @@ clear line, not a stack trace after half a run.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -272,10 +273,7 @@ def load_params(env: str, *, overrides: Iterable[str] = (), root: Path | None = 
     if not path.is_file():
         known = sorted(p.stem for p in (root / "params").glob("*.yaml"))
         raise ParamsError(f"{source}: no such file (known envs: {', '.join(known) or 'none'})", key=None)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{source}: not valid YAML: {exc}") from exc
+    data = _read_yaml(path, source)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -285,6 +283,45 @@ def load_params(env: str, *, overrides: Iterable[str] = (), root: Path | None = 
         key = _apply_override(data, item)
         overridden[key] = item
     return params_from_dict(data, source=source, root=root, overridden=overridden)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (PyYAML silently keeps the last one, so a
+    second `hub:` block would replace the first without a word)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if isinstance(key, str | int | float | bool) and key in seen:
+                first = seen[key].start_mark.line + 1
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first given on line {first})", key_node.start_mark)
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(path: Path, source: str) -> Any:
+    """The YAML document; every way a file can be unreadable is one ParamsError line (file:line:col where the
+    parser knows it)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParamsError(f"{source}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+                          "save the file as UTF-8") from None
+    except OSError as exc:
+        raise ParamsError(f"{source}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        what = str(exc.problem or exc.context)
+        if exc.context and exc.problem and exc.context_mark is not None:
+            what += f" ({exc.context} at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
+        raise ParamsError(f"{where}: {what}") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
 
 
 def params_from_dict(
@@ -379,7 +416,7 @@ def _expected(f: Field) -> str:
         return "one of " + ", ".join(f.choices)
     return {
         "str": "a string", "bool": "true or false", "port": "a port number (1-65535)",
-        "number": "a positive number", "url": "an http(s) URL",
+        "number": "a positive, finite number", "url": "an http(s) URL with a valid host and port",
         "decimal": 'a decimal amount as a string, e.g. "1000"',
         "path": "a file path", "version": 'an API version "major.minor", e.g. "1.1"',
         "envname": "an environment variable NAME, e.g. MOJACHECK_BEARER_TOKEN",
@@ -423,14 +460,18 @@ def _as_port(value: Any, f: Field, root: Path) -> Any:
 
 
 def _as_number(value: Any, f: Field, root: Path) -> Any:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
     return float(value) if ok else _BAD
 
 
 def _as_url(value: Any, f: Field, root: Path) -> Any:
     if not isinstance(value, str):
         return _BAD
-    parts = urlsplit(value.strip())
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
+    except ValueError:  # e.g. "http://[::1" (unclosed IPv6 bracket), "http://h:99999"
+        return _BAD
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return _BAD
     return value.strip().rstrip("/")  # notebooks append paths to base URLs

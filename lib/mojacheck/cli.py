@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from mojacheck.sim.config import SimConfig
 
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
 _SET_HELP = "override one param (value parsed as YAML), e.g. --set hub.release=13; repeatable"
 
@@ -49,11 +48,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.command is None:
         parser.print_usage()
         return EXIT_USAGE
-    try:
+    if ns.command in ("hub", "sim"):  # uvicorn handles SIGTERM/SIGINT itself: a graceful shutdown
         return int(ns.handler(ns))
-    except KeyboardInterrupt:  # services are stopped by the runner's context managers
-        print("mojacheck: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    from mojacheck.runner.interrupt import Interrupted, stopping_on_signals
+
+    try:
+        with stopping_on_signals():
+            return int(ns.handler(ns))
+    except Interrupted as exc:  # hub, simulator and kernel are stopped by the runner's context managers
+        print(f"mojacheck: interrupted by {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 def _command(commands: argparse._SubParsersAction, name: str, handler: Callable[[argparse.Namespace], int],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,8 +14,8 @@ from typing import Any, TextIO
 
 from mojacheck.fspiop.errors import MojacheckError, ParamsError, RunError
 from mojacheck.params import Params, find_root, load_params
-from mojacheck.runner import report, services, verdict
-from mojacheck.runner.execute import NotebookResult, execute_notebook, find_notebooks
+from mojacheck.runner import interrupt, report, services, verdict
+from mojacheck.runner.execute import NotebookError, NotebookResult, execute_notebook, find_notebooks, read_scraps
 from mojacheck.runner.verdict import RunContext
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
@@ -29,6 +30,7 @@ class RunOptions:
     notebooks_dir: Path | None = None  # default: <root>/notebooks
     output_root: Path | None = None  # default: <root>/outputs
     check_services: bool = True  # tests without a hub turn the reachability check off
+    prove_callbacks: bool = True  # the pre-flight callback from the hub to sim.public_url (tests with a stub: off)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
 
 
@@ -71,22 +73,94 @@ def _run_in(
     out = options.stderr
     started = datetime.now(UTC)
     print(f"mojacheck: env {options.env}, hub release {params.hub.release}, run {run_dir}", file=out)
-    if options.check_services:
-        services.check_reachable(params)
-    with services.embedded_services(params, run_dir, cwd=root) as started_services:
-        for spec in started_services:
-            print(f"mojacheck: {spec.name} up ({spec.health_url}), log {spec.log_file.name}", file=out)
-        count = len(notebooks)
-        results = [_run_one(nb, params, options, run_dir, i, count) for i, nb in enumerate(notebooks, 1)]
+    progress = _Progress()
+    try:
+        with interrupt.stopping_on_signals():
+            if options.check_services:
+                services.check_reachable(params)
+            with services.embedded_services(params, run_dir, cwd=root) as running, \
+                    interrupt.watching(running.dead) as check_alive:
+                for spec in running:
+                    print(f"mojacheck: {spec.name} up ({spec.health_url}), log {spec.log_file.name}", file=out)
+                if options.prove_callbacks:
+                    _prove_callback_path(params, out)
+                for i, nb in enumerate(notebooks, 1):
+                    check_alive()
+                    progress.start(nb)
+                    progress.done.append(_run_one(nb, params, options, run_dir, i, len(notebooks)))
+                check_alive()
+    except interrupt.Interrupted as exc:
+        progress.stop(f"interrupted by {exc}", exc.exit_code, signal=str(exc))
+    except interrupt.ServiceDied as exc:
+        progress.stop(str(exc), EXIT_ERROR)
+    return _finish(params, options, run_dir, started, notebooks, progress)
+
+
+@dataclass
+class _Progress:
+    """The notebooks done so far, the one running, and why the run stopped early (if it did)."""
+
+    done: list[NotebookResult] = field(default_factory=list)
+    current: Path | None = None
+    current_started: float = 0.0
+    stopped: dict[str, Any] | None = None
+    exit_code: int | None = None
+
+    def start(self, notebook: Path) -> None:
+        self.current, self.current_started = notebook, time.monotonic()
+
+    def stop(self, reason: str, exit_code: int, *, signal: str | None = None) -> None:
+        self.stopped = {"reason": reason, "signal": signal}
+        self.exit_code = exit_code
+
+
+def _finish(params: Params, options: RunOptions, run_dir: Path, started: datetime, notebooks: list[Path],
+            progress: _Progress) -> RunResult:
+    """Write what the run has (all of it, or what it had when it stopped), then the verdict line."""
+    out = options.stderr
+    results = list(progress.done)
+    if progress.stopped is not None:
+        results += _partial(progress, run_dir)
+        ran = {r.name for r in results}
+        progress.stopped["not_run"] = [nb.stem for nb in notebooks if nb.stem not in ran]
+        print(f"\nmojacheck: stopped early: {progress.stopped['reason']}", file=out)
     info = report.RunInfo(options.env, run_dir.name, started, datetime.now(UTC), params.hub.release)
-    summary = report.build_summary(info, results)
+    summary = report.build_summary(info, results, stopped=progress.stopped)
     report.write_summary(run_dir / "summary.json", summary)
     report.write_junit(run_dir / "junit.xml", report.build_junit(info, results))
     _redact(run_dir, params.secret_values(), out)
     _point_latest(run_dir)
-    code = _exit_code(results)
+    code = progress.exit_code if progress.exit_code is not None else _exit_code(results)
     _print_totals(out, summary, run_dir, code)
     return RunResult(code, run_dir, summary)
+
+
+def _partial(progress: _Progress, run_dir: Path) -> list[NotebookResult]:
+    """The notebook that was running when the run stopped: what it glued so far, marked as stopped."""
+    if progress.current is None or any(r.name == progress.current.stem for r in progress.done):
+        return []
+    output = run_dir / progress.current.name
+    result = NotebookResult(progress.current.stem, output, time.monotonic() - progress.current_started,
+                            error=NotebookError("Stopped", (progress.stopped or {}).get("reason", ""), ""))
+    if output.is_file():
+        read_scraps(result)
+    return [result]
+
+
+def _prove_callback_path(params: Params, out: TextIO) -> None:
+    """Before any scenario: the hub can deliver a callback to `sim.public_url` (the commonest mistake against a
+    real cluster), else stop in seconds with one line naming it."""
+    from mojacheck.clients.session import connect
+    from mojacheck.steps.provisioning import prove_callback_path
+
+    session = connect(params.public_dict())
+    try:
+        took = prove_callback_path(session)
+    except MojacheckError as exc:
+        raise RunError(str(exc)) from exc
+    finally:
+        session.close()
+    print(f"mojacheck: the hub delivers callbacks to {params.sim.public_url} ({took * 1000:.0f} ms)", file=out)
 
 
 def _run_one(
@@ -133,7 +207,7 @@ def _exit_code(results: list[NotebookResult]) -> int:
 
 def _print_totals(out: TextIO, summary: dict[str, Any], run_dir: Path, code: int) -> None:
     t = summary["totals"]
-    verdict = {EXIT_PASSED: "PASSED", EXIT_FAILED: "FAILED", EXIT_ERROR: "ERROR"}[code]
+    verdict = {EXIT_PASSED: "PASSED", EXIT_FAILED: "FAILED", EXIT_ERROR: "ERROR"}.get(code, "INTERRUPTED")
     print(
         f"mojacheck: {verdict}: {t['notebooks']} notebooks, {t['scenarios']} scenarios, "
         f"{t['passed']}/{t['checks']} checks passed, {t['requests']} requests; outputs in {run_dir}",

@@ -93,7 +93,7 @@ def execute_notebook(
         error = NotebookError(type(exc).__name__, str(exc), "")
     result = NotebookResult(source.stem, output, time.monotonic() - started, error=error)
     if output.is_file():
-        _read_scraps(result)
+        read_scraps(result)
     return result
 
 
@@ -109,7 +109,8 @@ def _kernel_manager_logging_to(log: IO[bytes]) -> type:
     return LoggingKernelManager
 
 
-def _read_scraps(result: NotebookResult) -> None:
+def read_scraps(result: NotebookResult) -> None:
+    """Fill ``result`` with what its executed notebook glued (scenarios, hub versions)."""
     import scrapbook
 
     try:

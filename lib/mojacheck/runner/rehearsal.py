@@ -209,13 +209,15 @@ def _timed(plan: _Plan, name: str, started: float) -> float:
 
 
 def _run_suite(plan: _Plan, release: str, suite_dir: Path, *, fresh: bool) -> Path:
-    from mojacheck.runner import RunOptions, run
+    from mojacheck.runner import RunOptions, interrupt, run
 
     plan.say(f"suite at release {release}" + (" (fresh database)" if fresh else ""))
     started = time.monotonic()
     result = run(RunOptions(env=plan.options.env, overrides=plan.params_overrides(release), root=plan.root,
                             notebooks_dir=suite_dir, output_root=plan.out / "runs", stderr=plan.options.stderr))
     _timed(plan, f"suite at release {release}", started)
+    if result.exit_code > interrupt.EXIT_INTERRUPTED_BASE:  # the run kept what it had; the rehearsal stops here
+        raise interrupt.Interrupted(result.exit_code - interrupt.EXIT_INTERRUPTED_BASE)
     if result.run_dir is None or not (result.run_dir / "summary.json").is_file():
         raise CannotRehearse(f"the suite at release {release} left no summary.json: {result.message}")
     return result.run_dir

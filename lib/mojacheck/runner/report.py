@@ -28,7 +28,9 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def build_summary(info: RunInfo, results: list[NotebookResult]) -> dict[str, Any]:
+def build_summary(info: RunInfo, results: list[NotebookResult], *,
+                  stopped: dict[str, Any] | None = None) -> dict[str, Any]:
+    """summary.json: DESIGN.md's shape, plus `stopped` when the run ended early ({reason, signal, not_run})."""
     notebooks = [_notebook_entry(r) for r in results]
     checks = [_check_entry(r.name, s, c) for r in results for s in r.scenarios for c in s.get("checks", [])]
     totals = {
@@ -39,7 +41,7 @@ def build_summary(info: RunInfo, results: list[NotebookResult]) -> dict[str, Any
         "failed": sum(1 for c in checks if not c["passed"]),
         "requests": sum(n["requests"] for n in notebooks),
     }
-    return {
+    summary = {
         "env": info.env,
         "run_id": info.run_id,
         "started": iso(info.started),
@@ -50,6 +52,9 @@ def build_summary(info: RunInfo, results: list[NotebookResult]) -> dict[str, Any
         "notebooks": notebooks,
         "checks": checks,
     }
+    if stopped is not None:  # only a run that ended early says so; a normal run has DESIGN.md's shape exactly
+        summary["stopped"] = stopped
+    return summary
 
 
 def _hub(info: RunInfo, results: list[NotebookResult]) -> dict[str, Any]:

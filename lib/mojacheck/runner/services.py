@@ -27,6 +27,7 @@ START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 10.0
 POLL_S = 0.1
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_GATEWAY_STATUSES = {401, 403, 405}  # an API gateway in front of the service answered: the path exists
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,27 @@ def sim_spec(params: Params, log_dir: Path) -> ServiceSpec:
     return ServiceSpec("simulator", argv, f"http://127.0.0.1:{port}/health", log_dir / "sim.log")
 
 
+@dataclass
+class Started:
+    """The embedded services of a run, as they run: iterate for their specs; ``dead()`` names one that exited."""
+
+    processes: list[tuple[ServiceSpec, subprocess.Popen[bytes]]]
+
+    def __iter__(self) -> Iterator[ServiceSpec]:
+        return iter(spec for spec, _ in self.processes)
+
+    def dead(self) -> str | None:
+        """"the hub exited with code -9 during the run; see …/hub.log", or None while every service runs."""
+        for spec, proc in self.processes:
+            if proc.poll() is not None:
+                return f"the {spec.name} exited with code {proc.returncode} during the run; see {spec.log_file}"
+        return None
+
+
 @contextmanager
 def embedded_services(
     params: Params, log_dir: Path, *, cwd: Path, deadline_s: float = START_DEADLINE_S
-) -> Iterator[list[ServiceSpec]]:
+) -> Iterator[Started]:
     """Start the services the params ask for, wait until healthy, stop them on exit (even on error)."""
     specs = []
     if params.hub.embedded:
@@ -74,9 +92,9 @@ def embedded_services(
         specs.append(sim_spec(params, log_dir))
     env = _child_env(params)
     with ExitStack() as stack:
-        for spec in specs:
-            stack.enter_context(running(spec, cwd=cwd, env=env, deadline_s=deadline_s))
-        yield specs
+        started = Started([(spec, stack.enter_context(running(spec, cwd=cwd, env=env, deadline_s=deadline_s)))
+                           for spec in specs])
+        yield started
 
 
 def _child_env(params: Params) -> dict[str, str]:
@@ -183,8 +201,9 @@ def ssl_context(params: Params) -> ssl.SSLContext:
 
 
 def check_reachable(params: Params, *, timeout_s: float | None = None) -> None:
-    """Every non-embedded service must answer something on `{url}/health` (any HTTP status counts: some
-    deployments have no health route there). Raises RunError naming the first URL that does not answer."""
+    """Every non-embedded service must answer its `{url}/health` as a service does: 2xx, or 401/403/405 from an
+    API gateway in front of it. No answer, a 404 (an ingress default backend, a proxy, a wrong path) or a 5xx is
+    a RunError naming the params key and the URL, before any notebook runs."""
     urls: dict[str, str] = {}
     if not params.hub.embedded:
         urls.update({f"services.{f.name}": getattr(params.services, f.name) for f in fields(params.services)})
@@ -201,3 +220,8 @@ def check_reachable(params: Params, *, timeout_s: float | None = None) -> None:
         status, why = _probe(url, timeout=timeout, context=context)
         if status is None:
             raise RunError(f"{key} is unreachable: {url} ({why})")
+        if status == 404:
+            raise RunError(f"{key} does not lead to a Mojaloop service: {url} answered 404 (an ingress default "
+                           "backend, a proxy or a wrong path?)")
+        if not (200 <= status < 300 or status in _GATEWAY_STATUSES):
+            raise RunError(f"{key} is not healthy: {url} answered {status}")

@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from mojacheck.fspiop.errors import MojacheckError, NotReady
-from mojacheck.steps.p2p import participant_of, register_party
+from mojacheck.fspiop import new_id
+from mojacheck.fspiop.errors import CallbackTimeout, MojacheckError, NotReady
+from mojacheck.steps.p2p import expect_accepted, participant_of, register_party
 from mojacheck.steps.parties import standard_parties
 
 if TYPE_CHECKING:
     from mojacheck.clients.session import Session
 
-__all__ = ["HUB_ACCOUNTS", "Readiness", "ensure_ready"]
+__all__ = ["HUB_ACCOUNTS", "Readiness", "ensure_ready", "prove_callback_path"]
 
 HUB_ACCOUNTS = ("HUB_RECONCILIATION", "HUB_MULTILATERAL_SETTLEMENT")
 
@@ -104,3 +105,31 @@ def _parties(s: Session, ready: Readiness) -> None:
             if owner.error:
                 raise MojacheckError(f"the oracle refused party {party.key} of {party.fsp}: {owner.error_code}")
             ready.add("party registration")
+
+
+def prove_callback_path(s: Session, *, timeout: float | None = None) -> float:
+    """Prove, before any scenario, that the hub can deliver a callback to the simulator at ``sim.public_url``:
+    make sure the payer FSP exists with its callback endpoints there (as 10_provisioning does, with the hub
+    accounts, settlement model and oracle central-ledger and ALS need first), look up a party
+    nobody holds, and wait for the hub's answer (``PUT /parties`` or its error) at the simulator. Returns the
+    seconds the answer took; NotReady naming ``sim.public_url`` when none comes by the deadline."""
+    payer, currency = s.params["fsps"]["payer"], s.params["currencies"][0]
+    public = s.params["sim"]["public_url"].rstrip("/")
+    wait = timeout or s.timeout
+    started = time.monotonic()
+    try:
+        _hub(s, Readiness())  # hub accounts, settlement model, oracle: what central-ledger needs for a participant
+        s.admin.ensure_participant(payer, currency)
+        s.admin.ensure_active(payer)
+        s.admin.ensure_endpoints(payer, f"{public}/{payer}")
+        key = f"MSISDN/{int(new_id().replace('-', '')[:12], 16) % 10**12:012d}"  # a number nobody holds
+        mark = s.sim.mark()
+        expect_accepted(s.fspiop("GET", "als", f"/parties/{key}", source=payer), f"GET /parties/{key}")
+        s.await_callback(payer, "parties", key, after=mark, method="PUT", timeout=wait)
+    except CallbackTimeout:
+        raise NotReady(f"the hub did not deliver a callback to the simulator at sim.public_url = {public} within "
+                       f"{wait:g} s: make sure the hub can reach that address (it is what the FSPs' callback "
+                       "endpoints are registered with)") from None
+    except MojacheckError as exc:
+        raise NotReady(f"the callback path could not be tried: {exc}") from exc
+    return time.monotonic() - started

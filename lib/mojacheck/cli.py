@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_snapshot(commands)
     _add_snapshot_diff(commands)
     _add_upgrade(commands)
+    _add_specs(commands)
     return parser
 
 
@@ -262,6 +263,28 @@ def _upgrade(ns: argparse.Namespace) -> int:
         notebooks=[n.strip() for n in ns.notebooks.split(",") if n.strip()], out=ns.out, root=ns.root,
         transfers=ns.transfers, compare_notebooks=ns.compare_notebooks)
     return rehearse(options).exit_code
+
+
+# ---------------------------------------------------------------- specs
+
+
+def _add_specs(commands: argparse._SubParsersAction) -> None:
+    from mojacheck.evidence.specs import CACHE_ENV, PACKAGE, VERSION
+
+    _command(commands, "specs", _specs,
+             help=f"fetch the official FSPIOP API definitions (npm {PACKAGE} {VERSION}) into the user's cache",
+             description=f"Fetch npm {PACKAGE} at the pinned version {VERSION} with the npm client, check its "
+                         "integrity hash and unpack its docs/ (the FSPIOP OpenAPI files) into the cache that "
+                         f"api.spec_dir defaults to: ${CACHE_ENV}, else ${{XDG_CACHE_HOME:-~/.cache}}/mojacheck. "
+                         "Does nothing when the cache already holds it.",
+             epilog="exit codes: 0 the cache holds the definitions, 2 they could not be fetched (no npm, no "
+                    "network, integrity mismatch)")
+
+
+def _specs(ns: argparse.Namespace) -> int:
+    from mojacheck.runner.specs import fetch_specs
+
+    return fetch_specs()
 
 
 if __name__ == "__main__":

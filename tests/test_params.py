@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mojacheck.evidence.specs import pinned_spec_dir
 from mojacheck.fspiop.errors import ParamsError
 from mojacheck.params import Params, load_params, params_from_dict
 
@@ -148,14 +149,25 @@ def test_public_dict_round_trips_in_the_kernel() -> None:
     assert params_from_dict(public) == p
 
 
-def test_spec_dir_resolves_against_the_root_and_may_be_absent(tmp_path: Path) -> None:
-    # local.yaml points at ../shared/specs/fspiop; a fresh clone without ../shared must still load (validation off).
-    p = load_params("t", root=_project(tmp_path, _local()))
-    assert p.api.spec_dir == str((tmp_path / ".." / "shared" / "specs" / "fspiop").resolve())
-    assert not Path(p.api.spec_dir).exists()
-    assert load_params("local", root=ROOT).api.spec_dir == str(ROOT.parent / "shared" / "specs" / "fspiop")
+def test_spec_dir_defaults_to_the_pinned_cache_resolves_paths_and_null_is_off(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # absent (local.yaml): the pinned api-snippets in the user's cache, whether fetched yet or not
+    monkeypatch.setenv("MOJACHECK_CACHE_DIR", str(tmp_path / "cache"))
+    pinned = str(pinned_spec_dir())
+    assert pinned.startswith(str(tmp_path / "cache"))
+    assert "spec_dir" not in LOCAL["api"]
+    assert load_params("local", root=ROOT).api.spec_dir == pinned
+    assert load_params("t", root=_project(tmp_path, _local())).api.spec_dir == pinned
+    # a path: that folder, relative to the project root, not required to exist (validation is then off)
+    (tmp_path / "rel").mkdir()
+    p = load_params("t", root=_project(tmp_path / "rel", _local(api={"spec_dir": "specs/docs"})))
+    assert p.api.spec_dir == str(tmp_path / "rel" / "specs" / "docs")
+    # null: off on purpose, and it stays off through the kernel's round trip
     (tmp_path / "off").mkdir()
-    assert load_params("t", root=_project(tmp_path / "off", _local(api={"spec_dir": None}))).api.spec_dir is None
+    off = load_params("t", root=_project(tmp_path / "off", _local(api={"spec_dir": None})))
+    assert off.api.spec_dir is None
+    assert params_from_dict(json.loads(json.dumps(off.public_dict()))).api.spec_dir is None
+    assert load_params("local", root=ROOT, overrides=["api.spec_dir=null"]).api.spec_dir is None
 
 
 CORPUS = ROOT / "tests" / "params_corpus"

@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from mojacheck.sim.config import SimConfig
 
 EXIT_USAGE = 2
+EXIT_CRASHED = 2  # the exit-code table's "could not be done"
 
 _SET_HELP = "override one param (value parsed as YAML), e.g. --set hub.release=13; repeatable"
 
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_snapshot(commands)
     _add_snapshot_diff(commands)
     _add_upgrade(commands)
+    _add_specs(commands)
     return parser
 
 
@@ -58,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Interrupted as exc:  # hub, simulator and kernel are stopped by the runner's context managers
         print(f"mojacheck: interrupted by {exc}", file=sys.stderr)
         return exc.exit_code
+    except Exception:  # a bug of ours: "could not run" (2), never Python's 1, which says "a check failed"
+        traceback.print_exc()
+        print(f"mojacheck: {ns.command} stopped on an unexpected error (above); exit {EXIT_CRASHED}", file=sys.stderr)
+        return EXIT_CRASHED
 
 
 def _command(commands: argparse._SubParsersAction, name: str, handler: Callable[[argparse.Namespace], int],
@@ -266,6 +273,28 @@ def _upgrade(ns: argparse.Namespace) -> int:
         notebooks=[n.strip() for n in ns.notebooks.split(",") if n.strip()], out=ns.out, root=ns.root,
         transfers=ns.transfers, compare_notebooks=ns.compare_notebooks)
     return rehearse(options).exit_code
+
+
+# ---------------------------------------------------------------- specs
+
+
+def _add_specs(commands: argparse._SubParsersAction) -> None:
+    from mojacheck.evidence.specs import CACHE_ENV, PACKAGE, VERSION
+
+    _command(commands, "specs", _specs,
+             help=f"fetch the official FSPIOP API definitions (npm {PACKAGE} {VERSION}) into the user's cache",
+             description=f"Fetch npm {PACKAGE} at the pinned version {VERSION} with the npm client, check its "
+                         "integrity hash and unpack its docs/ (the FSPIOP OpenAPI files) into the cache that "
+                         f"api.spec_dir defaults to: ${CACHE_ENV}, else ${{XDG_CACHE_HOME:-~/.cache}}/mojacheck. "
+                         "Does nothing when the cache already holds it.",
+             epilog="exit codes: 0 the cache holds the definitions, 2 they could not be fetched (no npm, no "
+                    "network, integrity mismatch)")
+
+
+def _specs(ns: argparse.Namespace) -> int:
+    from mojacheck.runner.specs import fetch_specs
+
+    return fetch_specs()
 
 
 if __name__ == "__main__":

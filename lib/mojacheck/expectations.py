@@ -3,8 +3,11 @@
 Notebooks never branch on the release in their cells: they ask `expectations_for(params)` and assert what it
 says, and a check that asserts a release-dependent value names its table entry (`expectation=` key), so a run
 comparison can tell an expected difference between releases from a regression.
-Sources: ../shared/mojaloop-behaviour.md §3 (versions), §9 (liquidity/NDC), §16 (release changes); central-ledger
-(GET of an expired transfer, mojaloop/project#3078; prepare validation of unknown participants).
+Sources (public): the versions each release accepts, each service's config PROTOCOL_VERSIONS (mojaloop/ml-api-adapter
+config/default.json: 2.0 from v16, i.e. helm v17) as checked by npm @mojaloop/central-services-shared
+headerValidation; liquidity and NDC, mojaloop/central-ledger domain/position/prepare.js (the split into 4001/4200
+came with central-ledger v15, helm v14); release changes, mojaloop/helm `.changelog/release-vX.md`; central-ledger
+for the GET of an expired transfer (mojaloop/project#3078) and the prepare validation of unknown participants.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from mojacheck.evidence.specs import pinned_spec_dir
 from mojacheck.fspiop.errors import ParamsError
 
 __all__ = ["Params", "find_root", "load_params", "params_from_dict"]
@@ -37,7 +38,7 @@ class Field:
 
     kind: str  # a key of _COERCERS
     required: bool = False
-    default: Any = None
+    default: Any = None  # a callable is called for the default when the key is absent
     nullable: bool = False
     choices: tuple[str, ...] = ()
     min_items: int = 0
@@ -82,9 +83,10 @@ SCHEMA: dict[str, dict[str, Field]] = {
     },
     "api": {
         "version": Field("version", default="1.1"),
-        # Folder with the official FSPIOP OpenAPI files (@mojaloop/api-snippets docs/); null = no spec validation.
-        # Not required to exist: a missing folder turns validation off (00_environment says so).
-        "spec_dir": Field("path", nullable=True),
+        # Folder with the official FSPIOP OpenAPI files (npm @mojaloop/api-snippets, docs/). Absent: the pinned
+        # version in the user's cache (`mojacheck specs` fetches it); null: no spec validation. Not required to
+        # exist: a missing folder turns validation off, and 00_environment and the run's summary say why.
+        "spec_dir": Field("path", nullable=True, default=lambda: str(pinned_spec_dir())),
     },
     "deployment": {
         "on_us_transfers": Field("bool", default=False),
@@ -155,7 +157,7 @@ class ProvisioningParams:
 @dataclass(frozen=True)
 class ApiParams:
     version: str
-    spec_dir: str | None  # absolute path, or None (validation off)
+    spec_dir: str | None  # absolute path (absent in the YAML: the pinned cache), or None (validation off)
 
 
 @dataclass(frozen=True)
@@ -405,7 +407,7 @@ def _leaf(raw: Mapping[str, Any], key: str, f: Field, path: str, ctx: _Ctx) -> A
             ctx.fail(path, f"missing (expected {what})")
         if f.default is None:
             return None
-        value = f.default
+        value = f.default() if callable(f.default) else f.default
     else:
         value = raw[key]
     return _coerce(value, f, path, ctx)

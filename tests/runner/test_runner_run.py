@@ -14,6 +14,7 @@ import pytest
 from conftest import CRASH_CELLS, GOOD_CELL, PASS_CELL, SECRET, make_project
 
 from mojacheck.cli import main as cli_main
+from mojacheck.evidence import specs
 from mojacheck.runner import RunOptions, RunResult, run
 
 
@@ -24,13 +25,25 @@ def _run(root: Path, **kw: object) -> tuple[RunResult, str]:
     return result, err.getvalue()
 
 
+def fake_pinned_cache(cache: Path) -> None:
+    """What `mojacheck specs` leaves in the cache (the files' content does not matter to the runner)."""
+    docs = specs.pinned_spec_dir(cache)
+    docs.mkdir(parents=True)
+    for name in specs.SPEC_FILES.values():
+        (docs / name).write_text("openapi: 3.0.1\npaths: {}\n")
+    manifest = {"package": specs.PACKAGE, "version": specs.VERSION, "integrity": specs.INTEGRITY}
+    (docs.parent / specs.MANIFEST).write_text(json.dumps(manifest))
+
+
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory, stub_url: str) -> tuple[RunResult, str, Path]:
     root = make_project(
         tmp_path_factory.mktemp("mixed"), stub_url, {"10_good.ipynb": [GOOD_CELL], "20_pass.ipynb": [PASS_CELL]}
     )
+    fake_pinned_cache(root / "cache")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MOJACHECK_BEARER_TOKEN", SECRET)
+        mp.setenv(specs.CACHE_ENV, str(root / "cache"))
         result, err = _run(root)
     return result, err, root
 
@@ -39,8 +52,8 @@ def test_failing_check_exits_1_with_summary(mixed: tuple[RunResult, str, Path]) 
     result, err, _ = mixed
     assert result.exit_code == 1, err
     summary = json.loads((result.run_dir / "summary.json").read_text())
-    assert set(summary) == {"env", "run_id", "started", "finished", "duration_s", "hub", "totals", "notebooks",
-                            "checks"}
+    assert set(summary) == {"env", "run_id", "started", "finished", "duration_s", "hub", "api_spec", "totals",
+                            "notebooks", "checks"}
     assert summary["env"] == "test" and summary["run_id"] == result.run_dir.name
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]+", summary["run_id"])
     assert summary["hub"] == {"release": "17", "versions": {"transfers": ["1.1"]}}
@@ -54,6 +67,18 @@ def test_failing_check_exits_1_with_summary(mixed: tuple[RunResult, str, Path]) 
     assert failing == [{"notebook": "10_good", "scenario": "demo", "name": "amount", "expected": "10",
                         "actual": "11", "passed": False, "error_code": "3106", "expectation": None}]
     assert "10_good" in err and "checks: 1 passed, 1 failed" in err
+
+
+def test_the_summary_and_the_last_line_say_spec_validation_is_on_with_the_version(
+        mixed: tuple[RunResult, str, Path]) -> None:
+    result, err, root = mixed
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert summary["api_spec"] == {"validation": True, "package": "@mojaloop/api-snippets", "version": specs.VERSION,
+                                   "folder": str(specs.pinned_spec_dir(root / "cache")),
+                                   "fspiop_versions": ["1.0", "1.1", "2.0"], "reason": None}
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("mojacheck: FAILED: 2 notebooks") and "2/3 checks passed" in last
+    assert f"; spec validation on (api-snippets {specs.VERSION}); outputs in" in last
 
 
 def test_outputs_layout_and_latest(mixed: tuple[RunResult, str, Path]) -> None:
@@ -109,7 +134,9 @@ def test_secret_reaches_kernel_but_no_output(mixed: tuple[RunResult, str, Path])
     assert "MOJACHECK_BEARER_TOKEN" in (result.run_dir / "10_good.ipynb").read_text()  # only the NAME
 
 
-def test_crashing_notebook_exits_2_with_partial_outputs(tmp_path: Path, stub_url: str) -> None:
+def test_crashing_notebook_exits_2_with_partial_outputs(tmp_path: Path, stub_url: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(specs.CACHE_ENV, str(tmp_path / "empty-cache"))  # not fetched: validation off, and said
     root = make_project(tmp_path, stub_url, {"30_crash.ipynb": CRASH_CELLS})
     result, err = _run(root)
     assert result.exit_code == 2
@@ -121,12 +148,18 @@ def test_crashing_notebook_exits_2_with_partial_outputs(tmp_path: Path, stub_url
     suite = ET.parse(result.run_dir / "junit.xml").getroot().find("testsuite")
     error = suite.find("testcase/error")
     assert error is not None and "RuntimeError" in error.get("message", "") and "boom" in error.text
+    assert summary["api_spec"]["validation"] is False and summary["api_spec"]["version"] == specs.VERSION
+    off = f"spec validation OFF: npm @mojaloop/api-snippets {specs.VERSION} is not in the cache"
+    assert summary["api_spec"]["reason"].startswith(off.removeprefix("spec validation OFF: "))
+    assert off in err.strip().splitlines()[0] and off in err.strip().splitlines()[-1]  # said first and last
 
 
 def test_glob_selects_notebooks_and_all_passing_exits_0(tmp_path: Path, stub_url: str) -> None:
     root = make_project(tmp_path, stub_url, {"10_good.ipynb": [GOOD_CELL], "20_pass.ipynb": [PASS_CELL]})
-    result, err = _run(root, notebooks="20_*")
+    result, err = _run(root, notebooks="20_*", overrides=["api.spec_dir=null"])
     assert result.exit_code == 0, err
+    assert result.summary["api_spec"]["validation"] is False
+    assert "spec validation OFF: api.spec_dir is null (switched off in the params)" in err.strip().splitlines()[-1]
     assert [n["name"] for n in result.summary["notebooks"]] == ["20_pass"]
     assert result.summary["hub"] == {"release": "17", "versions": {}}  # no mc_hub: params' release
 
@@ -157,3 +190,17 @@ def test_cli_run_reports_bad_params(tmp_path: Path, stub_url: str, capsys: pytes
 def test_cli_usage() -> None:
     assert cli_main(["nope"]) == 2
     assert cli_main(["run"]) == 2  # --env is required
+
+
+def test_a_crash_of_mojacheck_itself_exits_2_not_1(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # Python's own exit code for an uncaught exception is 1, which the table reserves for "a check failed".
+    import mojacheck.runner as runner
+
+    def broken(options: RunOptions) -> RunResult:
+        raise AttributeError("a bug")
+
+    monkeypatch.setattr(runner, "run", broken)
+    assert cli_main(["run", "--env", "local"]) == 2
+    err = capsys.readouterr().err
+    assert "AttributeError: a bug" in err and "run stopped on an unexpected error" in err

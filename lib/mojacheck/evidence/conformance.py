@@ -1,7 +1,8 @@
 """Callback bodies checked against the official FSPIOP OpenAPI definition, at run time.
 
 The spec files are the published ones (npm `@mojaloop/api-snippets`, folder `docs/`), read from `api.spec_dir` as
-they are: the FSPIOP API definition is CC BY-ND, so nothing of it is copied into this project. A delivered
+they are (by default the pinned version in the user's cache, evidence/specs.py): the FSPIOP API definition is
+CC BY-ND, so nothing of it is copied into this project. A delivered
 callback (method + FSP-relative path) is matched against the spec's path templates, and its body is validated
 against that operation's `requestBody` schema with `openapi-schema-validator` (OpenAPI 3.0 dialect).
 
@@ -21,16 +22,11 @@ from typing import Any
 import regex
 import yaml
 
+from mojacheck.evidence.specs import SPEC_FILES, SpecStatus, spec_status
 from mojacheck.fspiop.errors import MojacheckError
 
 __all__ = ["SPEC_FILES", "Conformance", "Outcome", "is_conformance_check", "operation_for", "spec_version", "validate"]
 
-# FSPIOP version → the file name published in @mojaloop/api-snippets docs/.
-SPEC_FILES = {
-    "1.0": "fspiop-rest-v1.0-openapi3-snippets.yaml",
-    "1.1": "fspiop-rest-v1.1-openapi3-snippets.yaml",
-    "2.0": "fspiop-rest-v2.0-openapi3-snippets.yaml",
-}
 _CHECK_MARK = " body conforms to FSPIOP "
 _VERSION = re.compile(r";\s*version\s*=\s*(\d+\.\d+)")
 _MAX_MESSAGE = 140  # a violation is one short line; schema errors can quote whole bodies and regexes
@@ -210,38 +206,22 @@ def spec_version(headers: dict[str, str]) -> str | None:
 
 
 class Conformance:
-    """The spec folder of one session (`api.spec_dir`). `state` says whether validation is on, and why not."""
+    """The spec folder of one session (`api.spec_dir`). `status` says whether validation is on, and why not."""
 
     def __init__(self, spec_dir: str | None) -> None:
         self.folder = Path(spec_dir) if spec_dir else None
+        self.status: SpecStatus = spec_status(spec_dir)
 
     @property
     def enabled(self) -> bool:
-        return self.folder is not None and self.folder.is_dir()
+        return self.status.validation
 
     def available(self) -> list[str]:
-        if not self.enabled:
-            return []
-        assert self.folder is not None
-        return [v for v, name in SPEC_FILES.items() if (self.folder / name).is_file()]
+        return list(self.status.versions)
 
     def note(self) -> str:
         """One plain paragraph for 00_environment: on or off, and why."""
-        if self.folder is None:
-            return ("FSPIOP spec validation is OFF: api.spec_dir is null. Callback bodies are not checked against "
-                    "the OpenAPI definition (no check is made, nothing is counted as passed).")
-        if not self.folder.is_dir():
-            return (f"FSPIOP spec validation is OFF: api.spec_dir {self.folder} does not exist. Callback bodies are "
-                    "not checked against the OpenAPI definition (no check is made, nothing is counted as passed). "
-                    "Point api.spec_dir at a folder with the files of the npm package @mojaloop/api-snippets (docs/).")
-        have = self.available()
-        missing = [v for v in SPEC_FILES if v not in have]
-        text = (f"FSPIOP spec validation is ON: every callback body is checked against {self.folder}; "
-                f"versions available: {', '.join(have) or 'none'}.")
-        if missing:
-            text += (f" Missing: {', '.join(SPEC_FILES[v] for v in missing)}; callbacks in FSPIOP "
-                     f"{', '.join(missing)} are not validated.")
-        return text
+        return self.status.note()
 
     def check(self, method: str, path: str, headers: dict[str, str], body: Any) -> Outcome | None:
         """Validate one delivered message; None when it is not checked (validation off, no version, no file for

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from mojacheck.evidence.specs import SpecStatus, spec_status
 from mojacheck.fspiop.errors import MojacheckError, ParamsError, RunError
 from mojacheck.params import Params, find_root, load_params
 from mojacheck.runner import interrupt, report, services, verdict
@@ -72,7 +73,10 @@ def _run_in(
 ) -> RunResult:
     out = options.stderr
     started = datetime.now(UTC)
-    print(f"mojacheck: env {options.env}, hub release {params.hub.release}, run {run_dir}", file=out)
+    # Read once here; 00_environment reads the same folder through the same function, so the two agree.
+    api_spec = spec_status(params.api.spec_dir)
+    print(f"mojacheck: env {options.env}, hub release {params.hub.release}, {api_spec.line()}, run {run_dir}",
+          file=out)
     progress = _Progress()
     try:
         with interrupt.stopping_on_signals():
@@ -93,7 +97,7 @@ def _run_in(
         progress.stop(f"interrupted by {exc}", exc.exit_code, signal=str(exc))
     except interrupt.ServiceDied as exc:
         progress.stop(str(exc), EXIT_ERROR)
-    return _finish(params, options, run_dir, started, notebooks, progress)
+    return _finish(params, options, run_dir, started, notebooks, progress, api_spec)
 
 
 @dataclass
@@ -115,7 +119,7 @@ class _Progress:
 
 
 def _finish(params: Params, options: RunOptions, run_dir: Path, started: datetime, notebooks: list[Path],
-            progress: _Progress) -> RunResult:
+            progress: _Progress, api_spec: SpecStatus) -> RunResult:
     """Write what the run has (all of it, or what it had when it stopped), then the verdict line."""
     out = options.stderr
     results = list(progress.done)
@@ -124,14 +128,15 @@ def _finish(params: Params, options: RunOptions, run_dir: Path, started: datetim
         ran = {r.name for r in results}
         progress.stopped["not_run"] = [nb.stem for nb in notebooks if nb.stem not in ran]
         print(f"\nmojacheck: stopped early: {progress.stopped['reason']}", file=out)
-    info = report.RunInfo(options.env, run_dir.name, started, datetime.now(UTC), params.hub.release)
+    info = report.RunInfo(options.env, run_dir.name, started, datetime.now(UTC), params.hub.release,
+                          api_spec.to_json())
     summary = report.build_summary(info, results, stopped=progress.stopped)
     report.write_summary(run_dir / "summary.json", summary)
     report.write_junit(run_dir / "junit.xml", report.build_junit(info, results))
     _redact(run_dir, params.secret_values(), out)
     _point_latest(run_dir)
     code = progress.exit_code if progress.exit_code is not None else _exit_code(results)
-    _print_totals(out, summary, run_dir, code)
+    _print_totals(out, summary, run_dir, code, api_spec)
     return RunResult(code, run_dir, summary)
 
 
@@ -205,12 +210,14 @@ def _exit_code(results: list[NotebookResult]) -> int:
     return EXIT_FAILED if any(r.failed for r in results) else EXIT_PASSED
 
 
-def _print_totals(out: TextIO, summary: dict[str, Any], run_dir: Path, code: int) -> None:
+def _print_totals(out: TextIO, summary: dict[str, Any], run_dir: Path, code: int, spec: SpecStatus) -> None:
+    """The line a scheduler's log keeps: the verdict, the counts, and whether callback bodies were validated
+    (a count without validation is not comparable with one with it)."""
     t = summary["totals"]
     verdict = {EXIT_PASSED: "PASSED", EXIT_FAILED: "FAILED", EXIT_ERROR: "ERROR"}.get(code, "INTERRUPTED")
     print(
         f"mojacheck: {verdict}: {t['notebooks']} notebooks, {t['scenarios']} scenarios, "
-        f"{t['passed']}/{t['checks']} checks passed, {t['requests']} requests; outputs in {run_dir}",
+        f"{t['passed']}/{t['checks']} checks passed, {t['requests']} requests; {spec.line()}; outputs in {run_dir}",
         file=out,
     )
 

@@ -22,6 +22,7 @@ class RunInfo:
     started: datetime
     finished: datetime
     hub_release: str  # params' release: used when no notebook glued `mc_hub`
+    api_spec: dict[str, Any] | None = None  # evidence.specs.SpecStatus.to_json(): callback-body validation on/off
 
 
 def iso(moment: datetime) -> str:
@@ -48,11 +49,12 @@ def build_summary(info: RunInfo, results: list[NotebookResult], *,
         "finished": iso(info.finished),
         "duration_s": round((info.finished - info.started).total_seconds(), 3),
         "hub": _hub(info, results),
+        "api_spec": info.api_spec,
         "totals": totals,
         "notebooks": notebooks,
         "checks": checks,
     }
-    if stopped is not None:  # only a run that ended early says so; a normal run has DESIGN.md's shape exactly
+    if stopped is not None:  # only a run that ended early says so
         summary["stopped"] = stopped
     return summary
 

@@ -10,21 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
+from mojacheck.evidence.prose import prose
+
 __all__ = ["Check", "Record", "Scenario", "Totals"]
-
-
-def _text(value: Any) -> str:
-    """Render a value for a check table: Decimals keep their digits, None reads as 'none'."""
-    if value is None:
-        return "none"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return ", ".join(_text(v) for v in value)
-    return str(value)
 
 
 @dataclass
@@ -96,7 +86,7 @@ class Scenario:
               compare: Callable[[Any, Any], bool] | None = None, expectation: str | None = None) -> Check:
         """Record a named check. `compare(expected, actual)` defaults to equality."""
         ok = compare(expected, actual) if compare else expected == actual
-        item = Check(name, _text(expected), _text(actual), bool(ok), error_code, expectation)
+        item = Check(name, prose(expected), prose(actual), bool(ok), error_code, expectation)
         self.checks.append(item)
         return item
 

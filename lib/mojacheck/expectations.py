@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from mojacheck.evidence.prose import prose
+
 RELEASES = ("13", "14", "17")
 
 
@@ -59,14 +61,17 @@ class Expectations:
         return str(version) in self.supported_versions
 
     def rows(self) -> list[tuple[str, str, str]]:
-        """(entry, value, what it means) for a notebook's table of the expectations it applied."""
+        """(entry, value in words, what it means) for a notebook's table of the expectations it applied."""
         values = asdict(self)
-        return [(name, _show(values[name]), DESCRIPTIONS.get(name, "")) for name in values if name != "release"]
+        return [(name, prose(values[name], name), DESCRIPTIONS.get(name, "")) for name in values if name != "release"]
 
 
+# What each entry means, as the end of a sentence its value completes ("payer over its net debit cap is told:
+# 4200"); how a value reads (None as "no liquidity check", a code beside states as "3303 error") is
+# evidence/prose.py's, which every report uses.
 DESCRIPTIONS: dict[str, str] = {
     "ndc_exceeded_code": "payer over its net debit cap is told",
-    "unfunded_payer_code": "payer without settlement funds (under its NDC) is told; none = no liquidity check",
+    "unfunded_payer_code": "payer without settlement funds (under its NDC) is told",
     "supported_versions": "FSPIOP versions accepted (Content-Type, Accept), listed in 3001's extensionList",
     "hub_content_version": "Content-Type version of messages the hub originates",
     "reserved_patch": "payee fulfilling with RESERVED gets PATCH COMMITTED",
@@ -74,14 +79,6 @@ DESCRIPTIONS: dict[str, str] = {
     "expired_transfer_get": "GET of a transfer that expired while RESERVED answers",
     "unknown_payee_transfer_code": "POST /transfers to an unknown payee FSP is told",
 }
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
 
 
 _TABLE: dict[str, Expectations] = {

@@ -20,4 +20,4 @@ def test_deployment_flags_override_the_row() -> None:
     assert not exp.accepts("2.0") and exp.accepts("1.1")
     plain = expectations_for("13")
     assert (plain.on_us_result, plain.on_us_state, plain.liquidity_check) == ("3100", "ABORTED", False)
-    assert plain.rows()[1][:2] == ("unfunded_payer_code", "none")
+    assert plain.rows()[1][:2] == ("unfunded_payer_code", "no liquidity check")

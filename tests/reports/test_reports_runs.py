@@ -38,6 +38,17 @@ def test_check_identity_drops_a_trailing_remark() -> None:
     assert check_identity("accepted in a decade") == "accepted in a decade"  # hex letters alone are words
 
 
+def test_check_identity_keeps_the_ordinal_of_a_repeated_name() -> None:
+    name = "party is held by the payee FSP"
+    assert len({check_identity(name), check_identity(f"{name} #2"), check_identity(f"{name} #3")}) == 3
+    assert check_identity(f"{name} #2") == f"{name} #2"
+    # the remark before an ordinal still goes, the ordinal stays
+    assert check_identity("Hub account USD (created) #2") == check_identity("Hub account USD (existed) #2") \
+        == "Hub account USD #2"
+    assert check_identity("quote to mcghost4fe6f574 #2") == check_identity("quote to mcghoste9aefd0d #2") \
+        == check_identity("quote to mcghost4fe6f574") + " #2"
+
+
 def _run(tmp_path: Path) -> Path:
     folder = tmp_path / "20261127T000000Z-aaaaaa"
     write_executed(folder / "00_environment.ipynb", [scenario("health", 0, [("hub answers", True)])])

@@ -101,3 +101,20 @@ def test_a_transfer_answered_in_another_shape_is_changed_not_lost() -> None:
     assert result.lost == []
     assert result.changed == [{"path": "transfers/t9", "before": {"error": "3303"},
                                "after": {"transferState": "ABORTED"}}]
+
+
+def test_only_the_release_change_itself_explains_a_changed_transfer() -> None:
+    from mojacheck.expectations import release_differences
+
+    to_17 = release_differences("14", "17")
+    expired = {"path": "transfers/t9", "before": {"error": "3303"},
+               "after": {"transferState": "ABORTED", "completedTimestamp": "2026-11-28T08:32:04.778Z"}}
+    assert snapshot_diff.explaining_entry(expired, to_17) == "expired_transfer_get"
+    assert snapshot_diff.explaining_entry(expired, release_differences("13", "14")) is None  # 3303 at both
+    back = {"path": "transfers/t9", "before": {"transferState": "ABORTED"}, "after": {"error": "3303"}}
+    assert snapshot_diff.explaining_entry(back, to_17) is None  # the other way round is no release's doing
+    aborted = {"path": "transfers/t8/transferState", "before": "COMMITTED", "after": "ABORTED"}
+    assert snapshot_diff.explaining_entry(aborted, to_17) is None
+    moved = {"path": "participants/fsp1/isActive", "before": 1, "after": 0}
+    explained, unexplained = snapshot_diff.partition([moved, expired, aborted], to_17)
+    assert explained == [(expired, "expired_transfer_get")] and unexplained == [moved, aborted]

@@ -3,14 +3,18 @@ ports and a database in the rehearsal's folder), its options, and the guide's re
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 from conftest import check, summary, write_summary
 
 from mojacheck.cli import main as cli_main
+from mojacheck.evidence.checks import Scenario
+from mojacheck.reports import comparison_headline, differences_frame
 from mojacheck.reports import upgrade_guide as guide
 from mojacheck.runner.rehearsal import EXIT_CANNOT, EXIT_PASSED, UpgradeOptions, UpgradeResult, rehearse
 
@@ -125,13 +129,15 @@ def _snapshot(path: Path, release: str, participants: dict) -> Path:
 def test_a_check_passing_in_both_runs_still_shows_the_version_change(tmp_path: Path) -> None:
     accepted = check("version 2.0 accepted (202)", notebook="22_protocol_validation", scenario_name="versions",
                      expectation="supported_versions")
-    a = _run(tmp_path / "01-a", "14", {**accepted, "actual": "False"})
-    b = _run(tmp_path / "02-b", "17", {**accepted, "actual": "True"})
+    a = _run(tmp_path / "01-a", "14", {**accepted, "actual": "no"})
+    b = _run(tmp_path / "02-b", "17", {**accepted, "actual": "yes"})
     r = guide.load_rehearsal([a, b])
     [step] = r.upgrades
     changes = {c.entry: c for c in step.changes}
-    assert changes["supported_versions"].observed == [
-        {"notebook": "22_protocol_validation", "check": "version 2.0 accepted", "a": "False", "b": "True"}]
+    assert changes["supported_versions"].observed == [{"notebook": "22_protocol_validation", "scenario": "versions",
+                                                       "check": "version 2.0 accepted (202)", "a": "no", "b": "yes"}]
+    assert (changes["supported_versions"].before, changes["supported_versions"].after) == ("1.0 and 1.1",
+                                                                                           "1.0, 1.1 and 2.0")
     assert not changes["hub_content_version"].seen  # no check names it
     assert r.passed and r.lost == 0  # no snapshots: nothing measured, nothing lost
     assert "not measured" in guide.verdict_html(r)
@@ -156,3 +162,119 @@ def test_a_failed_run_fails_the_upgrade_and_bad_artefacts_are_refused(tmp_path: 
         guide.load_rehearsal([a])
     with pytest.raises(guide.UpgradeError, match="one entry per upgrade"):
         guide.load_rehearsal([a, b], [None, None])
+
+
+# ---------------------------------------------------------------- the guide reads as prose
+
+REPR = re.compile(r"None|True|False|\(['\"]|\[['\"]")
+
+
+def _text(fragment: str) -> str:
+    text = html.unescape(re.sub(r"<style>.*?</style>|<[^>]+>", " ", fragment, flags=re.S))
+    return re.sub(r"\s+", " ", text)
+
+
+def _checks_of(notebook: str, scenario: Scenario) -> list[dict]:
+    return [{"notebook": notebook, "scenario": scenario.name, **c.to_dict()} for c in scenario.checks]
+
+
+def _versions_run(folder: Path, release: str, versions: tuple[str, ...], code: str) -> Path:
+    """A run whose one scenario repeats its check names, as notebook 22 does (two 3001 answers, three GETs)."""
+    sc = Scenario("Unsupported versions: 406 / 3001 listing the supported ones", 0)
+    for _ in range(2):
+        sc.check("extension list names the supported versions", versions, versions, expectation="supported_versions")
+    for _ in range(3):
+        sc.check("GET /transfers as mcpayerfsp afterwards", code, code, error_code=code)
+    return _run(folder, release, *_checks_of("22_protocol_validation", sc))
+
+
+def test_repeated_check_names_make_no_duplicate_rows(tmp_path: Path) -> None:
+    a = _versions_run(tmp_path / "01-a", "14", ("1.0", "1.1"), "3208")
+    b = _versions_run(tmp_path / "02-b", "17", ("1.0", "1.1", "2.0"), "3100")
+    r = guide.load_rehearsal([a, b])
+    [step] = r.upgrades
+    frame = guide.changes_frame(step)
+    seen = frame[frame["entry"] == "supported_versions"]
+    assert list(seen["check"]) == ["extension list names the supported versions",
+                                   "extension list names the supported versions #2"]
+    assert list(seen["seen at 14"]) == ["1.0 and 1.1"] * 2 and list(seen["seen at 17"]) == ["1.0, 1.1 and 2.0"] * 2
+    assert not frame.duplicated().any()
+    codes = differences_frame(step.comparison, "error_code")
+    assert len(codes) == 3 and not codes.duplicated().any()  # three checks, three rows, each named apart
+    assert list(codes["subject"]) == ["GET /transfers as mcpayerfsp afterwards",
+                                      "GET /transfers as mcpayerfsp afterwards #2",
+                                      "GET /transfers as mcpayerfsp afterwards #3"]
+    assert r.unexpected == 3
+    for fragment in (guide.verdict_html(r), frame.to_html(), codes.to_html(),
+                     comparison_headline(step.comparison)):
+        assert not REPR.search(_text(fragment)), _text(fragment)
+    assert "3 unexpected differences" in _text(guide.verdict_html(r))
+
+
+def test_counts_in_the_verdict_take_the_right_noun(tmp_path: Path) -> None:
+    a = _run(tmp_path / "01-a", "13", check("refused", code="4001", expectation="ndc_exceeded_code"))
+    b = _run(tmp_path / "02-b", "14", check("refused", code="3100", expectation="ndc_exceeded_code"))
+    before = _snapshot(tmp_path / "before.json", "13", {"fsp1": {"isActive": 1}, "fsp2": {"isActive": 1}})
+    after = _snapshot(tmp_path / "after.json", "14", {})
+    r = guide.load_rehearsal([a, b], [[before, after]])
+    text = _text(guide.verdict_html(r))
+    assert "1 unexpected difference between consecutive runs" in text
+    assert "2 entities lost across the upgrades" in text
+    assert "1 of 1 check passed in 1 notebook" in text and "1 of 2 suite runs passed" not in text
+    assert "2 of 2 suite runs passed" in text
+    assert "1 unexpected difference, 0 expected differences" in text
+    assert "payer over its net debit cap is told: 4001 → 4200" in text
+    assert "payer without settlement funds (under its NDC) is told: no liquidity check → 4001" in text
+    assert not REPR.search(text)
+    assert "1 difference: 0 expected, 1 unexpected" in comparison_headline(r.upgrades[0].comparison)
+
+
+# ---------------------------------------------------------------- hub-state changes tied to the release
+
+
+def _state(path: Path, release: str, transfers: dict, participants: dict) -> Path:
+    path.write_text(json.dumps({"meta": {"hub": {"release": release}}, "participants": participants,
+                                "transfers": transfers}), encoding="utf-8")
+    return path
+
+
+def _state_pair(tmp_path: Path) -> tuple[Path, Path]:
+    before = _state(tmp_path / "before.json", "14",
+                    {"t-expired": {"error": "3303"}, "t-done": {"transferState": "COMMITTED"}},
+                    {"fsp1": {"isActive": 1}})
+    after = _state(tmp_path / "after.json", "17",
+                   {"t-expired": {"transferState": "ABORTED", "completedTimestamp": "2026-11-28T08:32:04.778Z"},
+                    "t-done": {"transferState": "ABORTED"}},
+                   {"fsp1": {"isActive": 0}})
+    return before, after
+
+
+def test_a_changed_entity_is_tied_to_the_release_change_that_explains_it(tmp_path: Path) -> None:
+    a, b = _run(tmp_path / "01-a", "14", check("ok")), _run(tmp_path / "02-b", "17", check("ok"))
+    r = guide.load_rehearsal([a, b], [list(_state_pair(tmp_path))])
+    s = r.upgrades[0].snapshots
+    assert s is not None
+    assert [(x["path"], entry) for x, entry in s.explained] == [("transfers/t-expired", "expired_transfer_get")]
+    assert [x["path"] for x in s.unexplained] == ["participants/fsp1/isActive", "transfers/t-done/transferState"]
+    page = _text(guide.snapshot_html(r.upgrades[0]))
+    assert "14 → 17: 0 entities lost, 3 changed (1 explained by the release table), 0 new" in page
+    assert "GET of a transfer that expired while RESERVED answers: 3303 error → ABORTED" in page
+    assert "error: 3303" in page and "transferState: ABORTED; completedTimestamp: 2026-11-28T08:32:04.778Z" in page
+    explained = guide.snapshot_frame(r.upgrades[0], "explained")
+    assert list(explained["entity"]) == ["transfers/t-expired"]
+    assert list(explained["explained by"]) == ["expired_transfer_get"]
+    assert list(guide.snapshot_frame(r.upgrades[0], "unexplained")["entity"]) == [
+        "participants/fsp1/isActive", "transfers/t-done/transferState"]
+    assert not REPR.search(page)
+    text = _text(guide.verdict_html(r))
+    assert "3 entities changed, 1 of them explained by the release table" in text
+    assert {"changed": 3, "explained": 1}.items() <= guide.verdict(r)["upgrades"][0].items()
+
+
+def test_without_a_release_change_nothing_is_explained(tmp_path: Path) -> None:
+    # the same state change between two runs of release 17: the table changes nothing, so nothing explains it
+    a, b = _run(tmp_path / "01-a", "17", check("ok")), _run(tmp_path / "02-b", "17", check("ok"))
+    r = guide.load_rehearsal([a, b], [list(_state_pair(tmp_path))])
+    s = r.upgrades[0].snapshots
+    assert s is not None and not s.explained and len(s.unexplained) == 3
+    assert "explained by the release table</b></p><p><i>No change.</i>" in guide.snapshot_html(r.upgrades[0])

@@ -17,7 +17,7 @@ from typing import Any
 from mojacheck.clients.admin import Admin
 from mojacheck.clients.sim import Callback, SimControl
 from mojacheck.evidence import render as evidence
-from mojacheck.evidence.checks import Check, Record, Scenario, Totals
+from mojacheck.evidence.checks import Check, Record, Scenario, Totals, unique_name
 from mojacheck.evidence.conformance import Conformance
 from mojacheck.expectations import Expectations, from_params
 from mojacheck.fspiop import Exchange, HttpClient, request_headers
@@ -46,6 +46,7 @@ class Session:
         self.sim = SimControl(params["sim"]["url"], self._request)
         self.admin = Admin(self)
         self.scenarios: list[Scenario] = []
+        self._scenario_names: set[str] = set()  # keys of the scenario names used, for unique_name
         self._last_sent: datetime | None = None  # when the newest recorded request went out
         self._current: Scenario | None = None
 
@@ -105,8 +106,9 @@ class Session:
     # -- scenarios and checks -----------------------------------------------------------------------------
     @contextmanager
     def scenario(self, name: str) -> Iterator[Scenario]:
-        """Group checks and evidence. An error inside is a failed check, and the notebook goes on."""
-        current = Scenario(name, len(self.scenarios))
+        """Group checks and evidence. An error inside is a failed check, and the notebook goes on. A name this
+        notebook already used gets the next ordinal (" #2")."""
+        current = Scenario(unique_name(name, self._scenario_names), len(self.scenarios))
         self.scenarios.append(current)
         self._current = current
         try:

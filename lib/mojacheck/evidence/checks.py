@@ -3,28 +3,47 @@
 A check records what was expected, what was seen and whether they agree; it never raises, so one wrong value
 does not hide the checks after it. A scenario groups checks with the exchanges (requests, responses,
 callbacks) that produced them.
+
+Names are unique: a check name repeated within its scenario (a loop, one conformance check per awaited
+callback) gets an ordinal, " #2", " #3", in the order the checks are made, and so does a scenario name repeated
+within a notebook. "scenario :: check" then names one check of a notebook, the same one from run to run, for
+the JUnit report, the run comparison and the upgrade guide.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-__all__ = ["Check", "Record", "Scenario", "Totals"]
+from mojacheck.evidence.prose import prose
+
+__all__ = ["Check", "Record", "Scenario", "Totals", "name_key", "unique_name"]
+
+_REMARK = re.compile(r"\s*\([^()]*\)$")
+_ORDINAL = re.compile(r" #\d+$")
 
 
-def _text(value: Any) -> str:
-    """Render a value for a check table: Decimals keep their digits, None reads as 'none'."""
-    if value is None:
-        return "none"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return ", ".join(_text(v) for v in value)
-    return str(value)
+def name_key(name: str) -> str:
+    """What makes two names one: the name without a trailing remark in parentheses (`Hub account USD
+    (created)` and `… (existed)` are one check on a fresh and on a provisioned hub), its ordinal kept
+    (`… #2` is another check than the one before it)."""
+    found = _ORDINAL.search(name)
+    base, ordinal = (name[: found.start()], found.group()) if found else (name, "")
+    return (_REMARK.sub("", base) or base) + ordinal
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name #N` with the lowest N ≥ 2 whose key is free, when its key is in `taken`; the key of the
+    result is added to `taken`. The same names in the same order give the same results."""
+    candidate, n = name, 1
+    while name_key(candidate) in taken:
+        n += 1
+        candidate = f"{name} #{n}"
+    taken.add(name_key(candidate))
+    return candidate
 
 
 @dataclass
@@ -75,6 +94,7 @@ class Scenario:
     records: list[Record] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    _taken: set[str] = field(default_factory=set, init=False, repr=False, compare=False)  # keys of check names
 
     @property
     def failed(self) -> int:
@@ -94,9 +114,10 @@ class Scenario:
 
     def check(self, name: str, expected: Any, actual: Any, *, error_code: str | None = None,
               compare: Callable[[Any, Any], bool] | None = None, expectation: str | None = None) -> Check:
-        """Record a named check. `compare(expected, actual)` defaults to equality."""
+        """Record a named check. `compare(expected, actual)` defaults to equality. A name this scenario already
+        used gets the next ordinal (" #2")."""
         ok = compare(expected, actual) if compare else expected == actual
-        item = Check(name, _text(expected), _text(actual), bool(ok), error_code, expectation)
+        item = Check(unique_name(name, self._taken), prose(expected), prose(actual), bool(ok), error_code, expectation)
         self.checks.append(item)
         return item
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mojacheck.evidence.conformance import is_conformance_check
+from mojacheck.evidence.prose import change, counted, prose
 from mojacheck.expectations import release_differences
 from mojacheck.fspiop.errors import MojacheckError
 from mojacheck.reports.callbacks import FieldSets, run_field_sets
@@ -156,7 +157,20 @@ def _explained(key: str | None, diffs: dict[str, tuple[Any, Any]], ra: str, rb: 
     if key not in diffs:
         return False, f"'{key}' is the same for releases {ra} and {rb}"
     before, after = diffs[key]
-    return True, f"'{key}' changes from {before} to {after} between releases {ra} and {rb}"
+    return True, f"{key} changes from {prose(before, key)} to {prose(after, key)} between releases {ra} and {rb}"
+
+
+def _code(check: dict[str, Any]) -> str | None:
+    code = check.get("error_code")
+    return None if code is None else str(code)
+
+
+def _table_codes(table: Any) -> tuple[str | None, ...] | None:
+    """The error codes a table change implies when both its values are strings: a code is itself, a state
+    (expired_transfer_get 3303 → ABORTED) is seen by a check with no error code."""
+    if isinstance(table, (list, tuple)) and all(isinstance(v, str) for v in table):
+        return tuple(v if v.isdigit() else None for v in table)
+    return None
 
 
 def pair_checks(ia: dict[CheckKey, dict[str, Any]], ib: dict[CheckKey, dict[str, Any]]
@@ -199,17 +213,14 @@ def compare_checks(a: dict[str, Any], b: dict[str, Any], diffs: dict[str, tuple[
             if ob == "failed":
                 expected, why = False, f"fails in run B (release {rb}): {cb.get('actual') if cb else ''}"
             out.append(Difference("outcome", notebook, scenario, name, oa, ob, expected, why))
-        if ca and cb and ca.get("error_code") != cb.get("error_code"):
-            code_a, code_b = str(ca.get("error_code")), str(cb.get("error_code"))
+        if ca and cb and _code(ca) != _code(cb):
             expected, why = _explained(expectation, diffs, ra, rb)
             table = diffs.get(expectation or "")
-            # an entry whose value is a state, not a code (expired_transfer_get 3303 → ABORTED), is seen by a
-            # check with no error code
-            codes = tuple(v if v.isdigit() else "None" for v in table) if isinstance(table, tuple) \
-                and all(isinstance(v, str) for v in table) else None
-            if expected and codes is not None and (code_a, code_b) != codes:
-                expected, why = False, f"the table expects {table[0]}→{table[1]} for '{expectation}'"
-            out.append(Difference("error_code", notebook, scenario, name, code_a, code_b, expected, why))
+            codes = _table_codes(table)
+            if expected and codes is not None and (_code(ca), _code(cb)) != codes:
+                expected, why = False, f"the table expects {change(expectation, *table)} for {expectation}"
+            out.append(Difference("error_code", notebook, scenario, name, _code(ca) or "no error",
+                                  _code(cb) or "no error", expected, why))
     return out
 
 
@@ -235,7 +246,8 @@ def version_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
 
 def hub_version_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     va, vb = ((s.get("hub") or {}).get("versions") or {} for s in (a, b))
-    return [{"key": k, "a": va.get(k), "b": vb.get(k)} for k in sorted({*va, *vb}) if va.get(k) != vb.get(k)]
+    return [{"key": k, "a": va.get(k) or "not reported", "b": vb.get(k) or "not reported"}
+            for k in sorted({*va, *vb}) if va.get(k) != vb.get(k)]
 
 
 # ---------------------------------------------------------------- callbacks and latency
@@ -292,9 +304,9 @@ def compare_runs(folder_a: Path | str, folder_b: Path | str) -> Comparison:
     one_sided: list[str] = []
     result.differences = compare_checks(sa, sb, diffs, one_sided)
     if one_sided:
-        result.notes.append(f"{len(one_sided)} passing callback-conformance checks ran in one run only (a body is "
-                            "validated only when its step received that callback, e.g. a party registered on a "
-                            "fresh hub): not compared")
+        result.notes.append(f"{counted(len(one_sided), 'passing callback-conformance check')} ran in one run only "
+                            "(a body is validated only when its step received that callback, e.g. a party "
+                            "registered on a fresh hub): not compared")
     result.versions = version_rows(sa, sb)
     result.hub_versions = hub_version_rows(sa, sb)
     result.differences += compare_field_sets(run_field_sets(Path(folder_a)), run_field_sets(Path(folder_b)))
@@ -330,10 +342,10 @@ def headline(comparison: Comparison) -> str:
     a, b = comparison.a, comparison.b
     lines = [f"A: {a.run_id} (env {a.env}, release {a.release})",
              f"B: {b.run_id} (env {b.env}, release {b.release})",
-             f"{len(comparison.differences)} differences: {len(comparison.expected)} expected, "
+             f"{counted(len(comparison.differences), 'difference')}: {len(comparison.expected)} expected, "
              f"{len(comparison.unexpected)} unexpected"]
     if comparison.release_differences:
-        table = "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in comparison.release_differences.items())
+        table = "; ".join(f"{k}: {change(k, *v)}" for k, v in comparison.release_differences.items())
         lines.append(f"The expectations table between releases {a.release} and {b.release}: {table}")
     else:
         lines.append(f"The expectations table has no difference between releases {a.release} and {b.release}.")

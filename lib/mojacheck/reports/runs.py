@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mojacheck.evidence.checks import name_key
+
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
 NOTEBOOK_FILE = re.compile(r"^\d\d_.+\.ipynb$")
 
@@ -53,7 +55,6 @@ class Run:
         return self.folder.name
 
 
-_REMARK = re.compile(r"\s*\([^()]*\)$")
 _UUID_IN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEXISH = re.compile(r"[0-9a-fA-F]{6,}")
 
@@ -64,9 +65,10 @@ def _id_like(match: re.Match[str]) -> str:
 
 def check_identity(name: str) -> str:
     """What pairs a check (or scenario) across runs: its name without a trailing remark and with generated ids
-    masked. `Hub account USD (created)` and `… (existed)` are one check on a fresh and on a provisioned hub;
-    `quote to mcghost4fe6f574` and `quote to mcghoste9aefd0d` are one check with a fresh FSP id per run."""
-    text = _UUID_IN.sub("{id}", _REMARK.sub("", name) or name)
+    masked, its ordinal kept (evidence/checks.name_key). `Hub account USD (created)` and `… (existed)` are one
+    check on a fresh and on a provisioned hub; `quote to mcghost4fe6f574` and `quote to mcghoste9aefd0d` are one
+    check with a fresh FSP id per run; `party is held by the payee FSP` and `… #2` are two checks."""
+    text = _UUID_IN.sub("{id}", name_key(name))
     return _HEXISH.sub(_id_like, text)
 
 

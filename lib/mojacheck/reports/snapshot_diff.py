@@ -4,15 +4,23 @@ Lost is what an upgrade must never do; a changed balance or state is normal traf
 an API that did not answer in A and answers in B (changed: it became visible), and a transfer of A that B did
 not look up (B read back a different newest-N set: listed as unchecked). A transfer B looked up and the hub no
 longer knows (3208) is lost.
+
+A changed entity can be the release's doing: `explaining_entry` names the release-table entry
+(mojacheck/expectations.py) whose change across the upgrade is exactly what the snapshots show, e.g. a transfer
+that expired while RESERVED, read back as error 3303 before and as ABORTED after the upgrade to 17
+(expired_transfer_get).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mojacheck.evidence.prose import change, prose
+from mojacheck.expectations import DESCRIPTIONS
 from mojacheck.fspiop.errors import MojacheckError
 
 SECTIONS = ("participants", "oracles", "settlement_models", "settlement_windows", "settlements", "transfers")
@@ -113,3 +121,81 @@ def render(result: SnapshotDiff, a_name: str, b_name: str) -> str:
     lines += [f"CHANGED  {x['path']}: {_short(x['before'], 60)} → {_short(x['after'], 60)}" for x in result.changed]
     lines += [f"NEW      {x['path']}  {_short(x['value'])}" for x in result.new]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- changes a release explains
+
+
+def transfer_answer(path: str, value: Any) -> str | None:
+    """What `GET /transfers/{id}` answered, as a snapshot records it under `path`: the error code, else the
+    transfer state; None when `path` is not a transfer's answer."""
+    parts = path.split("/")
+    if parts[0] != "transfers" or len(parts) not in (2, 3):
+        return None
+    if len(parts) == 2:
+        return (value.get("error") or value.get("transferState")) if isinstance(value, dict) else None
+    return value if parts[2] in ("error", "transferState") and isinstance(value, str) else None
+
+
+# Release-table entries that show in hub state, and how a snapshot shows each: entry → what a changed item reads
+# as (None when the item is not about that entry).
+SHOWN_IN_STATE: dict[str, Callable[[str, Any], str | None]] = {"expired_transfer_get": transfer_answer}
+
+
+def explaining_entry(item: Mapping[str, Any], differences: Mapping[str, Sequence[Any]]) -> str | None:
+    """The release-table entry that explains a changed item: one of `differences` (entry → [before, after] across
+    the upgrade) whose before and after values are what the item reads as before and after. None when no entry
+    does: a change the release table does not account for."""
+    for entry, (before, after) in differences.items():
+        read = SHOWN_IN_STATE.get(entry)
+        if read and None not in (before, after) and read(item["path"], item["before"]) == before \
+                and read(item["path"], item["after"]) == after:
+            return entry
+    return None
+
+
+def partition(changed: list[dict[str, Any]], differences: Mapping[str, Sequence[Any]]
+              ) -> tuple[list[tuple[dict[str, Any], str]], list[dict[str, Any]]]:
+    """The changed items a release change explains (each with its entry), and the others, in diff order."""
+    explained, unexplained = [], []
+    for item in changed:
+        entry = explaining_entry(item, differences)
+        if entry:
+            explained.append((item, entry))
+        else:
+            unexplained.append(item)
+    return explained, unexplained
+
+
+# ---------------------------------------------------------------- tables for the upgrade guide
+
+FRAME_KINDS = ("lost", "explained", "unexplained", "new")
+
+
+def frame(result: SnapshotDiff, kind: str, differences: Mapping[str, Sequence[Any]] | None = None) -> Any:
+    """One part of a diff as a pandas table, values in words: `lost` or `new` entries, or the changed ones
+    `explained` by a release change in `differences` (entry → [before, after]) or left `unexplained`."""
+    import pandas as pd
+
+    differences = differences or {}
+    if kind in ("lost", "new"):
+        return pd.DataFrame([{"entity": x["path"], "value": _words(x["value"]), "note": x.get("note", "")}
+                             for x in getattr(result, kind)], columns=["entity", "value", "note"])
+    explained, unexplained = partition(result.changed, differences)
+    if kind == "unexplained":
+        return pd.DataFrame([_changed_row(x) for x in unexplained], columns=["entity", "before", "after"])
+    if kind != "explained":
+        raise ValueError(f"kind: expected one of {', '.join(FRAME_KINDS)}, got {kind!r}")
+    rows = [{**_changed_row(x), "explained by": entry,
+             "the release change": f"{DESCRIPTIONS.get(entry, entry)}: {change(entry, *differences[entry])}"}
+            for x, entry in explained]
+    return pd.DataFrame(rows, columns=["entity", "before", "after", "explained by", "the release change"])
+
+
+def _changed_row(item: dict[str, Any]) -> dict[str, str]:
+    return {"entity": item["path"], "before": _words(item["before"]), "after": _words(item["after"])}
+
+
+def _words(value: Any, limit: int = 120) -> str:
+    text = prose(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

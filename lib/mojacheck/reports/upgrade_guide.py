@@ -7,7 +7,10 @@ optionally, two `mojacheck snapshot` files.
 Nothing here compares or diffs on its own: each upgrade step is `compare_runs` (expected/unexpected differences)
 and `snapshot_diff.diff` (lost/changed/new). What this module adds is the adopter's view: per release-table entry
 that changes across the step, the checks of the two runs that observed the change (a check can pass in both runs
-and still see the value move, e.g. "version 2.0 accepted" False → True), and one verdict over all steps.
+and still see the value move, e.g. "version 2.0 accepted" no → yes), the release change behind each hub-state
+change the snapshots show (an expired transfer read back as error 3303 before and ABORTED after the upgrade to
+17 is expired_transfer_get's doing), and one verdict over all steps. Every value reads as words
+(evidence/prose.py): no Python repr reaches the page.
 """
 
 from __future__ import annotations
@@ -19,16 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mojacheck.evidence.prose import counted, prose
 from mojacheck.expectations import DESCRIPTIONS
 from mojacheck.fspiop.errors import MojacheckError
 from mojacheck.reports import snapshot_diff
 from mojacheck.reports.compare import Comparison, compare_runs, index_checks, load_summary, pair_checks
-from mojacheck.reports.runs import check_identity
 
 __all__ = [
     "Rehearsal", "ReleaseChange", "RunStep", "SnapshotStep", "UpgradeError", "UpgradeStep", "changes_frame",
     "comparison_link", "from_manifest", "load_rehearsal", "newest_manifest", "release_changes", "run_step",
-    "runs_html", "snapshot_frame", "snapshot_step", "steps", "table", "verdict", "verdict_html",
+    "runs_html", "snapshot_frame", "snapshot_html", "snapshot_step", "state_counts", "steps", "table", "verdict",
+    "verdict_html",
 ]
 
 
@@ -63,11 +67,23 @@ class SnapshotStep:
     release_before: str | None  # what the hub reported in each snapshot (the embedded hub says its release)
     release_after: str | None
     diff: snapshot_diff.SnapshotDiff
+    # the release-table entries that change across this upgrade: entry → [before, after]
+    release_differences: dict[str, Any] = field(default_factory=dict)
 
     @property
     def lost(self) -> int:
         """How many entries the diff lists as lost (in the snapshot before, gone after)."""
         return len(self.diff.lost)
+
+    @property
+    def explained(self) -> list[tuple[dict[str, Any], str]]:
+        """Changed entries a release change accounts for, each with the release-table entry that does."""
+        return snapshot_diff.partition(self.diff.changed, self.release_differences)[0]
+
+    @property
+    def unexplained(self) -> list[dict[str, Any]]:
+        """Changed entries no release change accounts for (nothing ran between the snapshots: read each one)."""
+        return snapshot_diff.partition(self.diff.changed, self.release_differences)[1]
 
 
 @dataclass
@@ -75,10 +91,11 @@ class ReleaseChange:
     """One entry of the release expectations table that differs across an upgrade, and who saw it move."""
 
     entry: str
-    before: str
+    before: str  # the table's values in words ("no liquidity check", "1.0 and 1.1")
     after: str
     meaning: str
-    observed: list[dict[str, str]] = field(default_factory=list)  # checks whose value moved: notebook, check, a, b
+    # checks whose value moved: notebook, scenario, check, a, b (values in words)
+    observed: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def seen(self) -> bool:
@@ -146,11 +163,13 @@ def run_step(folder: Path | str) -> RunStep:
                    failing, float(summary.get("duration_s") or 0.0))
 
 
-def snapshot_step(before: Path | str, after: Path | str) -> SnapshotStep:
-    """Load two hub-state snapshot files and diff them (SnapshotError if one is missing or unreadable)."""
+def snapshot_step(before: Path | str, after: Path | str, release_differences: dict[str, Any] | None = None
+                  ) -> SnapshotStep:
+    """Load two hub-state snapshot files and diff them (SnapshotError if one is missing or unreadable);
+    `release_differences` (entry → [before, after]) explain the changes they can."""
     a, b = snapshot_diff.load(before), snapshot_diff.load(after)
     return SnapshotStep(Path(before).resolve(), Path(after).resolve(), _release(a), _release(b),
-                        snapshot_diff.diff(a, b))
+                        snapshot_diff.diff(a, b), dict(release_differences or {}))
 
 
 def _release(snap: dict[str, Any]) -> str | None:
@@ -164,37 +183,33 @@ def release_changes(comparison: Comparison, summary_a: dict[str, Any], summary_b
     pairs = pair_checks(index_checks(summary_a), index_checks(summary_b))
     out = []
     for entry, (before, after) in comparison.release_differences.items():
-        change = ReleaseChange(entry, _show(before), _show(after), DESCRIPTIONS.get(entry, ""))
+        found = ReleaseChange(entry, prose(before, entry), prose(after, entry), DESCRIPTIONS.get(entry, ""))
         for ca, cb in pairs:
             named = (cb or {}).get("expectation") or (ca or {}).get("expectation")
             if named != entry or ca is None or cb is None:
                 continue
-            va, vb = _values(ca, cb)
+            va, vb = _values(ca, cb, entry)
             if va != vb:
-                change.observed.append({"notebook": str(cb.get("notebook", "")),
-                                        "check": check_identity(str(cb.get("name", ""))), "a": va, "b": vb})
-        out.append(change)
+                # named as run B names them: unique within the notebook, so one row per check
+                found.observed.append({"notebook": str(cb.get("notebook", "")),
+                                       "scenario": str(cb.get("scenario", "")), "check": str(cb.get("name", "")),
+                                       "a": va, "b": vb})
+        out.append(found)
     return out
 
 
-def _values(ca: dict[str, Any], cb: dict[str, Any]) -> tuple[str, str]:
-    """What moved: the checks' actual values, or their error codes when the actuals are the same."""
-    va, vb = str(ca.get("actual")), str(cb.get("actual"))
+def _values(ca: dict[str, Any], cb: dict[str, Any], entry: str) -> tuple[str, str]:
+    """What moved, in words: the checks' actual values, or their error codes when the actuals are the same."""
+    va, vb = ca.get("actual"), cb.get("actual")
     if va == vb:
-        va, vb = str(ca.get("error_code") or "none"), str(cb.get("error_code") or "none")
+        va, vb = (str(c["error_code"]) if c.get("error_code") is not None else "no error" for c in (ca, cb))
+    else:
+        va, vb = prose(va, entry), prose(vb, entry)
     return _flag(va, ca), _flag(vb, cb)
 
 
 def _flag(value: str, check: dict[str, Any]) -> str:
-    return value if check.get("passed") is True else f"{value} [check failed]"
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+    return value if check.get("passed") is True else f"{value} (check failed)"
 
 
 def load_rehearsal(runs: list[str | Path], snapshots: list[Any] | None = None,
@@ -219,7 +234,7 @@ def load_rehearsal(runs: list[str | Path], snapshots: list[Any] | None = None,
         if pair:
             if len(pair) != 2:
                 raise UpgradeError(f"snapshots[{i}]: expected [before, after], got {pair!r}")
-            snaps = snapshot_step(*pair)
+            snaps = snapshot_step(*pair, comparison.release_differences)
             _note_releases(result.notes, a, b, snaps)
         changes = release_changes(comparison, load_summary(a.folder), load_summary(b.folder))
         folder = Path(comparisons[i]).resolve() if comparisons[i] else None
@@ -263,23 +278,34 @@ def steps(r: Rehearsal) -> list[dict[str, Any]]:
     for u in r.upgrades:
         if u.snapshots:
             s = u.snapshots
-            c = s.diff.to_dict()["counts"]
             hub = f"; hub reported release {s.release_before} before, {s.release_after} after" \
                 if s.release_before or s.release_after else ""
             rows.append({"step": f"Upgrade {u.label}: hub state before and after", "result":
-                         "passed" if not s.lost else "FAILED",
-                         "detail": f"{c['lost']} lost, {c['changed']} changed, {c['new']} new{hub}"})
+                         "passed" if not s.lost else "FAILED", "detail": state_counts(s) + hub})
         rows.append(_run_row(u.b))
         cmp = u.comparison
         rows.append({"step": f"Compare the runs {u.label}", "result": "passed" if not cmp.unexpected else "FAILED",
-                     "detail": f"{len(cmp.unexpected)} unexpected, {len(cmp.expected)} expected differences; "
+                     "detail": f"{counted(len(cmp.unexpected), 'unexpected difference')}, "
+                               f"{counted(len(cmp.expected), 'expected difference')}; "
                                f"release changes seen: {sum(c.seen for c in u.changes)} of {len(u.changes)}"})
     return rows
 
 
+def state_counts(s: SnapshotStep) -> str:
+    """"0 entities lost, 2 changed (2 explained by the release table), 0 new" for one snapshot diff."""
+    changed = len(s.diff.changed)
+    text = f"{counted(s.lost, 'entity', 'entities')} lost, {changed} changed"
+    text += f" ({len(s.explained)} explained by the release table)" if changed else ""
+    text += f", {len(s.diff.new)} new"
+    if s.diff.unchecked:
+        text += f" ({counted(len(s.diff.unchecked), 'transfer')} of the first snapshot not read back in the second)"
+    return text
+
+
 def _run_row(run: RunStep) -> dict[str, Any]:
     t = run.totals
-    detail = f"{t.get('passed', 0)}/{t.get('checks', 0)} checks passed in {t.get('notebooks', 0)} notebooks"
+    detail = (f"{t.get('passed', 0)} of {counted(t.get('checks', 0), 'check')} passed in "
+              f"{counted(t.get('notebooks', 0), 'notebook')}")
     if run.failing:
         detail += f"; not passed: {', '.join(run.failing)}"
     return {"step": f"Suite at release {run.release} (run {run.run_id})",
@@ -295,6 +321,8 @@ def verdict(r: Rehearsal) -> dict[str, Any]:
         "upgrades": [{
             "from": u.a.release, "to": u.b.release, "unexpected": len(u.comparison.unexpected),
             "expected": len(u.comparison.expected), "lost": u.snapshots.lost if u.snapshots else None,
+            "changed": len(u.snapshots.diff.changed) if u.snapshots else None,
+            "explained": len(u.snapshots.explained) if u.snapshots else None,
             "unexpected_differences": [_diff_dict(d) for d in u.comparison.unexpected],
             "release_changes": [{"entry": c.entry, "before": c.before, "after": c.after, "seen": c.seen}
                                 for c in u.changes],
@@ -342,11 +370,11 @@ def verdict_html(r: Rehearsal) -> str:
     runs_ok = sum(x.passed for x in r.runs)
     head = f"{'PASSED' if ok else 'FAILED'}: upgrade {html.escape(r.path)}"
     facts = [
-        f"<b>Suite runs passed:</b> {_count(len(r.runs) - runs_ok, f'{runs_ok} of {len(r.runs)}')} "
-        f"({', '.join(f'{x.release}: ' + _result('passed' if x.passed else 'FAILED') for x in r.runs)})",
-        f"<b>Unexpected differences:</b> {_count(r.unexpected)} "
+        _mark(f"{runs_ok} of {counted(len(r.runs), 'suite run')} passed", runs_ok == len(r.runs))
+        + f" ({', '.join(f'{x.release}: ' + _result('passed' if x.passed else 'FAILED') for x in r.runs)})",
+        _mark(counted(r.unexpected, "unexpected difference"), not r.unexpected) + " between consecutive runs "
         f"({', '.join(f'{u.label}: {len(u.comparison.unexpected)}' for u in r.upgrades)})",
-        f"<b>Entities lost:</b> {_lost_text(r)}",
+        _lost_text(r),
         "<b>What your FSPs will notice</b> (expected changes, from the release table):" + _changes_html(r),
     ]
     rows = "".join(f"<tr><td>{i}</td><td>{html.escape(s['step'])}</td><td>{_result(s['result'])}</td>"
@@ -357,45 +385,52 @@ def verdict_html(r: Rehearsal) -> str:
             + f"<table><tr><th>#</th><th>step</th><th>result</th><th>detail</th></tr>{rows}</table>{notes}</div>")
 
 
-def _count(bad: int, text: str | None = None) -> str:
-    return _mark(str(bad) if text is None else text, bad == 0)
-
-
 def _lost_text(r: Rehearsal) -> str:
-    diffed = [u for u in r.upgrades if u.snapshots]
+    diffed = [u.snapshots for u in r.upgrades if u.snapshots]
     if not diffed:
-        return "<i>not measured (no snapshots were given)</i>"
-    per = ", ".join(f"{u.label}: {u.snapshots.lost}" for u in diffed if u.snapshots)
-    return f"{_count(r.lost)} ({per})"
+        return "<b>Entities lost:</b> <i>not measured (no snapshots were given)</i>"
+    per = ", ".join(f"{u.label}: {u.snapshots.lost}" for u in r.upgrades if u.snapshots)
+    changed = sum(len(s.diff.changed) for s in diffed)
+    explained = sum(len(s.explained) for s in diffed)
+    text = f"{_mark(counted(r.lost, 'entity', 'entities') + ' lost', not r.lost)} across the upgrades ({per})"
+    if changed:
+        text += (f"; {counted(changed, 'entity', 'entities')} changed, {explained} of them explained by the "
+                 "release table" + ("" if explained == changed else " (read the others under <i>Hub state</i>)"))
+    return text
 
 
 def _changes_html(r: Rehearsal) -> str:
     items = []
     for u in r.upgrades:
-        changes = [f"<code>{html.escape(c.entry)}</code> {html.escape(c.before)} → {html.escape(c.after)}"
-                   + ("" if c.seen else " <i>(not exercised by the suite)</i>") for c in u.changes]
-        items.append(f"<li><b>{html.escape(u.label)}:</b> {'; '.join(changes) if changes else 'none'}</li>")
+        changes = [f"<li>{html.escape(_sentence(c))} (<code>{html.escape(c.entry)}</code>)"
+                   + ("" if c.seen else " <i>not exercised by the suite</i>") + "</li>" for c in u.changes]
+        listed = f"<ul>{''.join(changes)}</ul>" if changes else " no change in the release table"
+        items.append(f"<li><b>{html.escape(u.label)}:</b>{listed}</li>")
     return f"<ul style='margin:2px 0'>{''.join(items)}</ul>"
+
+
+def _sentence(c: ReleaseChange) -> str:
+    """"payer over its net debit cap is told: 4001 → 4200"."""
+    return f"{c.meaning or c.entry}: {c.before} → {c.after}"
 
 
 def changes_frame(step: UpgradeStep) -> Any:
     """The release-table entries that change across this upgrade and the checks that saw each change."""
     import pandas as pd
 
+    a, b = f"seen at {step.a.release}", f"seen at {step.b.release}"
     rows = []
     for c in step.changes:
-        seen = c.observed or [{"notebook": "", "check": "(no check of these notebooks saw it change)", "a": "",
-                               "b": ""}]
-        rows += [{"entry": c.entry, "table": f"{c.before} → {c.after}", "what it means": c.meaning,
-                  "notebook": o["notebook"], "check": o["check"], f"release {step.a.release}": o["a"],
-                  f"release {step.b.release}": o["b"]} for o in seen]
-    return pd.DataFrame(rows, columns=["entry", "table", "what it means", "notebook", "check",
-                                       f"release {step.a.release}", f"release {step.b.release}"])
+        seen = c.observed or [{"notebook": "", "scenario": "", "check": "no check of these notebooks saw it change",
+                               "a": "", "b": ""}]
+        rows += [{"release change": _sentence(c), "entry": c.entry, "notebook": o["notebook"],
+                  "scenario": o["scenario"], "check": o["check"], a: o["a"], b: o["b"]} for o in seen]
+    return pd.DataFrame(rows, columns=["release change", "entry", "notebook", "scenario", "check", a, b])
 
 
 def runs_html(r: Rehearsal, *, report_dir: Path | str | None = None) -> str:
     """One row per suite run, linking its run report (90_run_report.html) or its folder."""
-    head = "".join(f"<th>{h}</th>" for h in ("release", "run", "result", "checks", "notebooks", "duration"))
+    head = "".join(f"<th>{h}</th>" for h in ("release", "run", "result", "checks passed", "notebooks", "duration"))
     rows = []
     for x in r.runs:
         target = x.folder / "90_run_report.html"
@@ -403,7 +438,7 @@ def runs_html(r: Rehearsal, *, report_dir: Path | str | None = None) -> str:
         t = x.totals
         result = _result("passed" if x.passed else "FAILED")
         rows.append(f"<tr><td>{html.escape(x.release)}</td><td>{link}</td><td>{result}</td>"
-                    f"<td>{t.get('passed', 0)}/{t.get('checks', 0)}</td><td>{t.get('notebooks', 0)}</td>"
+                    f"<td>{t.get('passed', 0)} of {t.get('checks', 0)}</td><td>{t.get('notebooks', 0)}</td>"
                     f"<td>{x.duration_s:.0f} s</td></tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
@@ -427,22 +462,32 @@ def _link(target: Path, text: str, report_dir: Path | str | None) -> str:
 
 
 def snapshot_frame(step: UpgradeStep, kind: str) -> Any:
-    """The lost, changed or new entries of this upgrade's snapshot diff."""
+    """The `lost`, `new`, release-`explained` or `unexplained` changed entries of this upgrade's snapshot diff
+    (snapshot_diff.FRAME_KINDS), values in words."""
     import pandas as pd
 
     if step.snapshots is None:
-        return pd.DataFrame(columns=["path", "value"])
-    items = getattr(step.snapshots.diff, kind)
-    if kind == "changed":
-        return pd.DataFrame([{"path": x["path"], "before": _short(x["before"]), "after": _short(x["after"])}
-                             for x in items], columns=["path", "before", "after"])
-    return pd.DataFrame([{"path": x["path"], "value": _short(x["value"]), "note": x.get("note", "")}
-                         for x in items], columns=["path", "value", "note"])
+        return pd.DataFrame(columns=["entity"])
+    return snapshot_diff.frame(step.snapshots.diff, kind, step.snapshots.release_differences)
 
 
-def _short(value: Any, limit: int = 120) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+_SNAPSHOT_PARTS = (("lost", "Lost", "Nothing lost."),
+                   ("explained", "Changed, explained by the release table", "No change."),
+                   ("unexplained", "Changed, not explained by the release table", "No change."),
+                   ("new", "New", "Nothing new."))
+
+
+def snapshot_html(step: UpgradeStep) -> str:
+    """This upgrade's hub-state section: the counts, then lost entities, changes the release table explains
+    (each with the entry and its change), changes it does not explain, and new entities."""
+    if step.snapshots is None:
+        return f"<h3>{html.escape(step.label)}</h3><p><i>No snapshots were given for this upgrade.</i></p>"
+    parts = [f"<h3>{html.escape(step.label)}: {html.escape(state_counts(step.snapshots))}</h3>"]
+    for kind, title, empty in _SNAPSHOT_PARTS:
+        frame = snapshot_frame(step, kind)
+        body = frame.to_html(index=False, na_rep="") if len(frame) else f"<p><i>{empty}</i></p>"
+        parts.append(f"<p><b>{html.escape(title)}</b></p>{body}")
+    return "".join(parts)
 
 
 def table(frame: Any) -> Any:

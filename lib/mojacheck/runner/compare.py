@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from mojacheck.evidence.prose import counted
 from mojacheck.fspiop.errors import MojacheckError
 from mojacheck.params import find_root
 
@@ -61,7 +62,7 @@ def _execute(source: Path, out: Path, run_a: Path, run_b: Path, err: TextIO) -> 
     counts = data.get("counts", {})
     print(f"mojacheck: compare {data['a']['run_id']} (release {data['a']['release']}) → {data['b']['run_id']} "
           f"(release {data['b']['release']}): {counts.get('unexpected', 0)} unexpected, "
-          f"{counts.get('expected', 0)} expected differences; {out / (source.stem + '.html')}", file=err)
+          f"{counted(counts.get('expected', 0), 'expected difference')}; {out / (source.stem + '.html')}", file=err)
     for d in data.get("differences", []):
         if not d["expected"]:
             where = " :: ".join(x for x in (d["notebook"], d["scenario"], d["subject"]) if x)

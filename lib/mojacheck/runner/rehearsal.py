@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from mojacheck.evidence.prose import counted
 from mojacheck.expectations import RELEASES
 from mojacheck.fspiop.errors import MojacheckError
 
@@ -315,8 +316,9 @@ def _print_verdict(plan: _Plan, verdict: dict[str, Any], page: Path) -> None:
     runs_ok = sum(1 for r in verdict["runs"] if r["passed"])
     total = time.monotonic() - plan.started
     plan.say(f"upgrade {' → '.join(verdict['path'])} {'PASSED' if verdict['passed'] else 'FAILED'}: "
-             f"{runs_ok}/{len(verdict['runs'])} runs passed, {verdict['unexpected']} unexpected differences, "
-             f"{verdict['lost']} entities lost ({total:.0f}s); guide: {page}")
+             f"{runs_ok}/{len(verdict['runs'])} runs passed, "
+             f"{counted(verdict['unexpected'], 'unexpected difference')}, "
+             f"{counted(verdict['lost'], 'entity', 'entities')} lost ({total:.0f}s); guide: {page}")
     if plan.options.compare_notebooks:
         return  # `mojacheck compare` listed every unexpected difference already
     for step in verdict["upgrades"]:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mojacheck.evidence.prose import prose
+from mojacheck.evidence.prose import counted, prose
 
 __all__ = ["Check", "Record", "Scenario", "Totals", "name_key", "unique_name"]
 
@@ -158,9 +158,8 @@ class Totals:
 
     def __str__(self) -> str:
         verdict = "PASSED" if not self.failed and self.checks else "FAILED"
-        return (f"{verdict}: {self.scenarios} scenario{'' if self.scenarios == 1 else 's'} "
-                f"({self.failed_scenarios} failed), {self.checks} check{'' if self.checks == 1 else 's'}: "
-                f"{self.passed} passed, {self.failed} failed")
+        return (f"{verdict}: {counted(self.scenarios, 'scenario')} ({self.failed_scenarios} failed), "
+                f"{counted(self.checks, 'check')}: {self.passed} passed, {self.failed} failed")
 
     def __repr__(self) -> str:
         return str(self)

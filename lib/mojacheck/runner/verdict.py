@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from mojacheck.evidence.prose import counted
 from mojacheck.runner.execute import NotebookResult
 
 TAG = "mc-verdict"
@@ -28,10 +29,6 @@ class RunContext:
     release: str
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def banner_html(result: NotebookResult, run: RunContext) -> str:
     """The verdict box for one notebook (HTML inside a markdown cell: renders in JupyterLab and in the HTML)."""
     status = result.status
@@ -41,8 +38,8 @@ def banner_html(result: NotebookResult, run: RunContext) -> str:
     failed_scenarios = sum(1 for s in scenarios if any(c.get("passed") is not True for c in s.get("checks", [])))
     lines = [
         f"<b style='font-size:1.3em;color:{colour}'>{word}</b> &nbsp; {html.escape(result.name)}",
-        f"{_plural(len(scenarios), 'scenario')}: {len(scenarios) - failed_scenarios} passed, "
-        f"{failed_scenarios} failed &nbsp;·&nbsp; {_plural(len(result.checks), 'check')}: {result.passed} passed, "
+        f"{counted(len(scenarios), 'scenario')}: {len(scenarios) - failed_scenarios} passed, "
+        f"{failed_scenarios} failed &nbsp;·&nbsp; {counted(len(result.checks), 'check')}: {result.passed} passed, "
         f"{result.failed} failed",
     ]
     if result.error is not None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from mojacheck.evidence.prose import counted
 from mojacheck.fspiop import new_id
 from mojacheck.fspiop.errors import CallbackTimeout, MojacheckError, NotReady
 from mojacheck.steps.p2p import expect_accepted, participant_of, register_party
@@ -44,7 +45,7 @@ class Readiness:
     def __str__(self) -> str:
         if not self.established:
             return f"Ready: the hub and simulator were already provisioned (checked in {self.duration_s:.1f} s)."
-        made = ", ".join(f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in self.established.items())
+        made = ", ".join(counted(n, kind) for kind, n in self.established.items())
         return (f"Ready: established what was missing in {self.duration_s:.1f} s ({made}); "
                 "10_provisioning does the same with its checks.")
 

@@ -10,15 +10,20 @@
 
 `run`, `upgrade` and `tests` first make sure the official FSPIOP API definitions are in the user's cache
 (`mojacheck specs`), so callback bodies are validated on a fresh machine. `run`, `upgrade` and `mojacheck` end with
-mojacheck's own exit code (0 passed, 1 a check failed, 2 could not run), not nox's generic 1.
+mojacheck's own exit code (0 passed, 1 a check failed, 2 could not run, 130/143 interrupted), not nox's generic
+1; a SIGTERM to nox is passed on to mojacheck, which stops its hub, simulator and kernel and keeps what it has.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
 import shutil
+import signal
 from pathlib import Path
+from types import FrameType
 
 import nox
 
@@ -59,11 +64,46 @@ def _fetch_specs(session: nox.Session) -> None:
     session.run("mojacheck", "specs", success_codes=[0, 2])
 
 
+def _children() -> list[int]:
+    """Our direct child processes (Linux /proc; elsewhere none are found and only Ctrl+C's group signal helps)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            found.append(int(stat.parent.name))
+    return found
+
+
+_FORWARDED: list[int] = []
+
+
+def _forward_sigterm(signum: int, _frame: FrameType | None) -> None:
+    """nox itself dies on SIGTERM and would leave mojacheck running with its hub, simulator and kernel: pass the
+    signal on to our children (mojacheck stops them and writes what the run has), then wait as on Ctrl+C."""
+    if _FORWARDED:
+        return
+    _FORWARDED.append(signum)
+    for pid in _children():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+    raise KeyboardInterrupt
+
+
 def _exit_with_mojacheck(session: nox.Session, *args: str) -> None:
     """Run `mojacheck ARGS` and, when it fails, end nox with mojacheck's own exit code: nox would turn every
-    failure into 1, and a scheduler must tell "a check failed" (1) from "could not run" (2)."""
+    failure into 1, and a scheduler must tell "a check failed" (1) from "could not run" (2) and "interrupted"
+    (130 SIGINT, 143 SIGTERM)."""
+    signal.signal(signal.SIGTERM, _forward_sigterm)
     try:
-        session.run("mojacheck", *args, env=KERNEL_ENV)
+        # generous timeouts: after a signal, mojacheck stops its services and writes its summary before exiting
+        session.run("mojacheck", *args, env=KERNEL_ENV, interrupt_timeout=60, terminate_timeout=15)
+    except KeyboardInterrupt:
+        code = 128 + (_FORWARDED[0] if _FORWARDED else signal.SIGINT)
+        session.log(f"interrupted; mojacheck stopped its services and kept what the run had; exit {code}")
+        raise SystemExit(code) from None
     except nox.command.CommandFailed as exc:
         code = getattr(exc, "return_code", None)
         if code is None:  # nox before 2024.10 only says "Returned code N"

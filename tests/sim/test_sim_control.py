@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import uuid
 
 import httpx
 import pytest
@@ -117,6 +118,14 @@ def test_after_cursor(sim: httpx.Client) -> None:
     first = sim.get("/_sim/inbox", params={"key": tid}).json()
     again = sim.get("/_sim/inbox", params={"key": tid, "after": first["last"]}).json()
     assert len(first["items"]) == 1 and again["items"] == []
+
+
+def test_last_is_the_newest_sequence_number(sim: httpx.Client) -> None:
+    """`mark()`'s endpoint: the same number the inbox query reports, without scanning the inbox."""
+    assert sim.get("/_sim/inbox/last").json() == {"last": 0}
+    for _ in range(3):
+        sim.put(f"/payeefsp/transfers/{uuid.uuid4()}", json={})
+    assert sim.get("/_sim/inbox/last").json() == {"last": 3} == {"last": sim.get("/_sim/inbox").json()["last"]}
 
 
 def test_authorization_redacted(sim: httpx.Client) -> None:

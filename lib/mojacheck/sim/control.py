@@ -153,6 +153,11 @@ async def get_inbox(request: Request) -> Response:
     return json_response({"items": items, "last": last})
 
 
+async def inbox_last(request: Request) -> Response:
+    """The newest sequence number, in constant time: what a client marks before sending (no scan of the inbox)."""
+    return json_response({"last": _sim(request).inbox.last})
+
+
 async def clear_inbox(request: Request) -> Response:
     _sim(request).inbox.clear()
     return Response(status_code=204)
@@ -170,5 +175,6 @@ routes = [
     Route("/rules", clear_rules, methods=["DELETE"]),
     Route("/rules/{rule_id}", delete_rule, methods=["DELETE"]),
     Route("/inbox", get_inbox, methods=["GET"]),
+    Route("/inbox/last", inbox_last, methods=["GET"]),
     Route("/inbox", clear_inbox, methods=["DELETE"]),
 ]

@@ -23,8 +23,6 @@ from mojacheck.fspiop.errors import (
     UnexpectedResponse,
     WaitTimeout,
 )
-from mojacheck.steps import errors as errors_steps
-from mojacheck.steps import settlement, thirdparty
 from mojacheck.steps.environment import check_all as check_services
 from mojacheck.steps.environment import show_params, show_spec_validation
 from mojacheck.steps.golden import Payment, check_lookup, check_positions, check_quote, check_transfer, pay
@@ -42,7 +40,6 @@ from mojacheck.steps.p2p import (
 )
 from mojacheck.steps.parties import standard_parties
 from mojacheck.steps.provisioning import Readiness, ensure_ready
-from mojacheck.steps.settlement import Tally, check_ledger_balanced, settle_pending
 
 __all__ = [
     "FSPIOP_ENDPOINTS",
@@ -97,14 +94,24 @@ __all__ = [
 ]
 
 
+# Loaded on first use, so a kernel imports only what its notebook needs: the report namespaces bring pandas and
+# matplotlib, 3PPI brings cryptography, the settlement and error steps are used by one notebook each.
+_LAZY_MODULES = {
+    "reports": ".reports",
+    "upgrade_guide": ".reports.upgrade_guide",  # the guide's reading of rehearsal artefacts (80_upgrade_rehearsal)
+    "thirdparty": ".steps.thirdparty",
+    "settlement": ".steps.settlement",
+    "errors_steps": ".steps.errors",
+}
+_LAZY_NAMES = {"Tally": ".steps.settlement", "check_ledger_balanced": ".steps.settlement",
+               "settle_pending": ".steps.settlement"}
+
+
 def __getattr__(name: str) -> object:
-    # `mc.reports` is loaded on first use: it imports pandas and matplotlib, which most notebooks never need.
-    if name == "reports":
-        import importlib
+    import importlib
 
-        return importlib.import_module(".reports", __name__)
-    if name == "upgrade_guide":  # the upgrade guide's reading of rehearsal artefacts (80_upgrade_rehearsal)
-        import importlib
-
-        return importlib.import_module(".reports.upgrade_guide", __name__)
+    if name in _LAZY_MODULES:
+        return importlib.import_module(_LAZY_MODULES[name], __name__)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,6 +7,7 @@ import secrets
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +18,12 @@ from mojacheck.fspiop.errors import MojacheckError, ParamsError, RunError
 from mojacheck.params import Params, find_root, load_params
 from mojacheck.runner import interrupt, report, services, verdict
 from mojacheck.runner.execute import NotebookError, NotebookResult, execute_notebook, find_notebooks, read_scraps
+from mojacheck.runner.html import BackgroundExport
+from mojacheck.runner.kernels import KernelPool
 from mojacheck.runner.verdict import RunContext
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+REPORTS_FROM = "9"  # 9N_ notebooks report on the run: they start once every earlier notebook's HTML exists
 
 
 @dataclass
@@ -83,15 +87,18 @@ def _run_in(
             if options.check_services:
                 services.check_reachable(params)
             with services.embedded_services(params, run_dir, cwd=root) as running, \
-                    interrupt.watching(running.dead) as check_alive:
+                    interrupt.watching(running.dead) as check_alive, _Pipeline(notebooks, run_dir, out) as pipe:
+                pipe.kernels.warm()  # the first kernel starts while the pre-flight runs
                 for spec in running:
                     print(f"mojacheck: {spec.name} up ({spec.health_url}), log {spec.log_file.name}", file=out)
                 if options.prove_callbacks:
                     _prove_callback_path(params, out)
                 for i, nb in enumerate(notebooks, 1):
                     check_alive()
+                    if nb.name[:1] == REPORTS_FROM:  # report notebooks read the run's artefacts: all of them
+                        pipe.html.drain()
                     progress.start(nb)
-                    progress.done.append(_run_one(nb, params, options, run_dir, i, len(notebooks)))
+                    progress.done.append(_run_one(nb, params, options, run_dir, pipe, i, len(notebooks)))
                 check_alive()
     except interrupt.Interrupted as exc:
         progress.stop(f"interrupted by {exc}", exc.exit_code, signal=str(exc))
@@ -168,35 +175,47 @@ def _prove_callback_path(params: Params, out: TextIO) -> None:
     print(f"mojacheck: the hub delivers callbacks to {params.sim.public_url} ({took * 1000:.0f} ms)", file=out)
 
 
+class _Pipeline:
+    """What overlaps with a running notebook: the next kernel starting (runner/kernels.py) and the previous
+    notebooks' HTML being rendered (runner/html.py). Closing waits for the HTML and stops the spare kernel."""
+
+    def __init__(self, notebooks: list[Path], run_dir: Path, out: TextIO) -> None:
+        self._stack = ExitStack()
+        log = self._stack.enter_context((run_dir / "kernel.log").open("ab"))
+        folders = {nb.parent for nb in notebooks}
+        self.kernels = KernelPool(notebooks[0].parent if len(folders) == 1 else run_dir, log)
+        self._stack.callback(self.kernels.close)
+        self.html = BackgroundExport(out)
+        self._stack.callback(self.html.close)
+
+    def __enter__(self) -> _Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+
 def _run_one(
-    source: Path, params: Params, options: RunOptions, run_dir: Path, index: int, count: int
+    source: Path, params: Params, options: RunOptions, run_dir: Path, pipe: _Pipeline, index: int, count: int
 ) -> NotebookResult:
     out = options.stderr
     print(f"[{index}/{count}] {source.stem:<40} ", end="", file=out, flush=True)
     # The bearer token is NOT a parameter: the kernel inherits the env var and the library reads it there.
     parameters = {"params": params.public_dict(), "env_name": options.env, "run_dir": str(run_dir)}
-    result = execute_notebook(
-        source, run_dir / source.name, parameters, cwd=source.parent, kernel_log=run_dir / "kernel.log"
-    )
+    km = pipe.kernels.take(more=index < count)
+    try:
+        result = execute_notebook(source, run_dir / source.name, parameters, cwd=source.parent, km=km)
+    finally:
+        pipe.kernels.release(km)
     if result.output.is_file():
         verdict.stamp(result.output, result, RunContext(options.env, run_dir.name, params.hub.release))
-        _write_html(result.output, run_dir / f"{source.stem}.html", out)
+        pipe.html.submit(result.output, run_dir / f"{source.stem}.html")
     r = result
     line = f"{r.status:<7} {r.duration_s:6.1f}s  checks: {r.passed} passed, {r.failed} failed"
     if result.error is not None:
         line += f"  ({result.error.ename}: {_first_line(result.error.evalue)})"
     print(line, file=out, flush=True)
     return result
-
-
-def _write_html(notebook: Path, html: Path, out: TextIO) -> None:
-    """A report that cannot be rendered must not cost the run its summary and junit: warn and go on."""
-    from mojacheck.runner.html import export_html
-
-    try:
-        export_html(notebook, html)
-    except Exception as exc:
-        print(f"(warning: no HTML for {notebook.name}: {type(exc).__name__}: {exc}) ", end="", file=out)
 
 
 def _first_line(text: str) -> str:

@@ -69,18 +69,22 @@ def find_notebooks(notebooks_dir: Path, pattern: str = "*") -> list[Path]:
 
 
 def execute_notebook(
-    source: Path, output: Path, parameters: dict[str, Any], *, cwd: Path, kernel_log: Path | None = None
+    source: Path, output: Path, parameters: dict[str, Any], *, cwd: Path, kernel_log: Path | None = None,
+    km: Any = None,
 ) -> NotebookResult:
     """Run one notebook; a crashed cell becomes `error` (the partial output and its scraps are still read).
-    The kernel's own stdout/stderr (ipykernel warnings) go to `kernel_log` instead of our progress lines."""
+    The kernel's own stdout/stderr (ipykernel warnings) go to `kernel_log` instead of our progress lines.
+    ``km``: an already started kernel (runner/kernels.py) to run on; the caller shuts it down afterwards."""
     import papermill
 
     started = time.monotonic()
     error: NotebookError | None = None
     try:
         with ExitStack() as stack:
-            extra = {}
-            if kernel_log is not None:
+            extra: dict[str, Any] = {}
+            if km is not None:
+                extra["km"] = km
+            elif kernel_log is not None:
                 log = stack.enter_context(kernel_log.open("ab"))
                 extra["kernel_manager_class"] = _kernel_manager_logging_to(log)
             papermill.execute_notebook(

@@ -10,7 +10,9 @@ ipywidgets show their static fallback — acceptable for a test report.
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import Future
 from pathlib import Path
+from typing import TextIO
 
 _TEMPLATE_NAME = "mojacheck_offline.html.j2"
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -47,3 +49,35 @@ def export_html(notebook: Path, html: Path) -> None:
         warnings.filterwarnings("ignore", message=".*is not able to be represented", category=UserWarning)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
     html.write_text(body, encoding="utf-8")
+
+
+class BackgroundExport:
+    """HTML export off the critical path: one worker process renders while the next notebook runs (nbconvert is
+    CPU-bound, and the machine's other core is otherwise idle while a kernel waits on the hub). ``drain()`` waits
+    for everything submitted; a report that cannot be rendered is a warning, never the run's failure."""
+
+    def __init__(self, out: TextIO) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._out = out
+        # spawn, not fork: the runner has threads (kernel starter, watchdog) that a fork would copy mid-lock
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._pending: list[tuple[Path, Future[None]]] = []
+
+    def submit(self, notebook: Path, html: Path) -> None:
+        self._pending.append((notebook, self._pool.submit(export_html, notebook, html)))
+
+    def drain(self) -> None:
+        pending, self._pending = self._pending, []
+        for notebook, future in pending:
+            try:
+                future.result()
+            except Exception as exc:
+                print(f"mojacheck: warning: no HTML for {notebook.name}: {type(exc).__name__}: {exc}", file=self._out)
+
+    def close(self) -> None:
+        try:
+            self.drain()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)

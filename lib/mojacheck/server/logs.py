@@ -109,6 +109,8 @@ class AccessLog:
 
 def _safe_url(url: str) -> str:
     """The URL without user:password (an endpoint may carry them) and without its query."""
+    if "@" not in url and "?" not in url and "#" not in url:
+        return url  # the common case, without parsing
     parts = urlsplit(url)
     if "@" in parts.netloc:
         parts = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])

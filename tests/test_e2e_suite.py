@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -134,3 +135,23 @@ def test_a_notebook_that_cannot_get_ready_stops_at_its_first_cell_with_one_sente
                       and "injected-parameters" not in c["metadata"].get("tags", []))
     assert index == first_code
     assert len(output["traceback"]) == 1  # one sentence, not a traceback
+
+
+def test_service_logs_show_start_requests_and_callbacks(two_runs: list[tuple[int, Path, str]]) -> None:
+    _, run_dir, err = two_runs[-1]
+    params = yaml.safe_load((run_dir.parents[2] / "params" / "e2e.yaml").read_text(encoding="utf-8"))
+    hub, sim = f"http://127.0.0.1:{params['hub']['port']}", f"http://127.0.0.1:{params['sim']['port']}"
+    hub_log = (run_dir / "hub.log").read_text(encoding="utf-8")
+    sim_log = (run_dir / "sim.log").read_text(encoding="utf-8")
+    assert f"mojacheck hub: release 17 listening on {hub} (database " in hub_log
+    assert f"mojacheck sim: listening on {sim}, sending to the hub at {hub}" in sim_log
+    # a transfer the payer sent, and the hub's callback delivered to the simulator (both with their FSPIOP peers)
+    assert re.search(r" INFO mojacheck\.hub\.access POST /transfers 202 [\d.]+ms mcpayerfsp->mcpayeefsp\d", hub_log)
+    assert re.search(rf" INFO mojacheck\.hub\.delivery PUT {re.escape(sim)}/\S+/transfers/\S+ 200 [\d.]+ms ", hub_log)
+    # the same transfer seen from the simulator: the hub's POST arrived, the payee's PUT was delivered
+    assert re.search(r" INFO mojacheck\.sim\.access POST /mcpayeefsp\d/transfers 202 [\d.]+ms ", sim_log)
+    assert re.search(rf" INFO mojacheck\.sim\.delivery PUT {re.escape(hub)}/transfers/\S+ 200 [\d.]+ms ", sim_log)
+    assert "GET /_sim/inbox" not in sim_log  # long polls are debug
+    for log in (hub_log, sim_log):
+        assert TOKEN not in log and "Bearer" not in log
+    assert "redacted" not in err  # clean as written, not cleaned by the runner's last line of defence

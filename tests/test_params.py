@@ -57,6 +57,7 @@ def test_example_deployment_loads_with_its_ca_file(tmp_path: Path) -> None:
     (tmp_path / "certs" / "cluster-ca.pem").write_text("not parsed at load")
     p = load_params("example-deployment", root=tmp_path)
     assert not p.hub.embedded and not p.sim.embedded
+    assert p.hub.log_level == p.sim.log_level == "info"  # the default: a line per request and callback
     assert p.services.als == "https://account-lookup-service.local"
     assert p.tls.ca_file == str(tmp_path / "certs" / "cluster-ca.pem")
 
@@ -75,6 +76,8 @@ def test_example_deployment_loads_with_its_ca_file(tmp_path: Path) -> None:
         (_local(provisioning={"ndc": 100.5}), "provisioning.ndc", "decimal amount as a string"),
         (_local(auth={"bearer_token_env": "not a name"}), "auth.bearer_token_env", "environment variable NAME"),
         (_local(services={"als": "http://127.0.0.1:9999"}), "services.als", "hub.embedded is true"),
+        (_local(hub={"log_level": "loud"}), "hub.log_level", "expected one of debug, info, warning, error"),
+        (_local(sim={"log_level": 10}), "sim.log_level", "expected one of debug, info, warning, error"),
     ],
 )
 def test_one_clear_error_naming_the_key(tmp_path: Path, doc: dict, key: str, text: str) -> None:

@@ -8,7 +8,6 @@ command starts quickly.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import traceback
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
 EXIT_USAGE = 2
 EXIT_CRASHED = 2  # the exit-code table's "could not be done"
 
+_LOG_LEVELS = ("debug", "info", "warning", "error")  # as params.py's hub.log_level / sim.log_level
 _SET_HELP = "override one param (value parsed as YAML), e.g. --set hub.release=13; repeatable"
 
 
@@ -113,7 +113,13 @@ def _add_hub(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--supported-versions", type=_versions, default=None, metavar="V,V",
                    help="FSPIOP versions accepted, e.g. 1.0,1.1 (default: the release's own list)")
     p.add_argument("--delivery", choices=("aiohttp", "httpx"), default="aiohttp")
-    p.add_argument("--log-level", default="warning")
+    _add_log_level(p)
+
+
+def _add_log_level(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--log-level", type=str.lower, choices=_LOG_LEVELS, default="warning",
+                   help="info adds one line per request served and per message sent; the start line is always "
+                        "written (default: %(default)s)")
 
 
 def _versions(text: str) -> tuple[str, ...] | None:
@@ -130,11 +136,9 @@ def hub_config(ns: argparse.Namespace) -> HubConfig:
 
 
 def _hub(ns: argparse.Namespace) -> int:
-    from mojacheck.hub import create_app
-    from mojacheck.server import serve
+    from mojacheck.hub.app import run
 
-    logging.basicConfig(level=ns.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    serve(create_app(hub_config(ns)), host=ns.host, port=ns.port, log_level=ns.log_level)
+    run(hub_config(ns), host=ns.host, port=ns.port, log_level=ns.log_level)
     return 0
 
 
@@ -158,7 +162,7 @@ def _add_sim(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--delivery", choices=["aiohttp", "httpx"], default="aiohttp")
     p.add_argument("--timeout", type=float, default=10.0, help="outbound request timeout, seconds")
     p.add_argument("--inbox-size", type=int, default=None, help="items the inbox keeps (default 20000)")
-    p.add_argument("--log-level", default="warning")
+    _add_log_level(p)
 
 
 def sim_config(ns: argparse.Namespace) -> SimConfig:
@@ -170,10 +174,9 @@ def sim_config(ns: argparse.Namespace) -> SimConfig:
 
 
 def _sim(ns: argparse.Namespace) -> int:
-    from mojacheck.server import serve
-    from mojacheck.sim import create_app
+    from mojacheck.sim.app import run
 
-    serve(create_app(sim_config(ns)), host=ns.host, port=ns.port, log_level=ns.log_level)
+    run(sim_config(ns), host=ns.host, port=ns.port, log_level=ns.log_level)
     return 0
 
 

@@ -27,6 +27,8 @@ from mojacheck.fspiop.errors import ParamsError
 __all__ = ["Params", "find_root", "load_params", "params_from_dict"]
 
 RELEASES = ("13", "14", "17")
+# Log levels of the embedded hub and simulator (their --log-level): info writes one line per request and delivery.
+LOG_LEVELS = ("debug", "info", "warning", "error")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _VERSION = re.compile(r"^\d+\.\d+$")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -56,6 +58,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "port": Field("port", default=4040),
         "db": Field("path", default="outputs/local/hub.sqlite3"),
         "expiry_interval_s": Field("number", default=1.0),
+        "log_level": Field("str", default="info", choices=LOG_LEVELS),
     },
     "services": {
         name: _url()
@@ -67,6 +70,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "sim": {
         "embedded": Field("bool", default=False),
         "port": Field("port", default=4041),
+        "log_level": Field("str", default="info", choices=LOG_LEVELS),
         "url": _url(),
         "public_url": _url(),
     },
@@ -119,6 +123,7 @@ class HubParams:
     port: int
     db: str  # absolute path
     expiry_interval_s: float
+    log_level: str
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,7 @@ class ServicesParams:
 class SimParams:
     embedded: bool
     port: int
+    log_level: str
     url: str
     public_url: str
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
+import queue
+import re
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import httpx
@@ -20,28 +21,36 @@ def test_parser_follows_the_contract() -> None:
     assert (args.port, args.db, args.release, args.expiry_interval, args.on_us) == (4040, "x.sqlite3", "13", 0.5, True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_python_m_serves_health(tmp_path: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "MOJACHECK_BEARER_TOKEN": "t0k"}
-    proc = subprocess.Popen([sys.executable, "-m", "mojacheck", "hub", "--port", str(port), "--db",
-                             str(tmp_path / "hub.sqlite"), "--release", "14"], env=env)
+def start_line(proc: subprocess.Popen[str], deadline_s: float = 15.0) -> str:
+    """The first line the process writes to stderr, read on a thread so a silent process cannot hang the test."""
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stderr is not None
+    threading.Thread(target=lambda: lines.put(proc.stderr.readline()), daemon=True).start()
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "hub did not start"
-                time.sleep(0.1)
+        return lines.get(timeout=deadline_s)
+    except queue.Empty:
+        raise AssertionError(f"nothing written within {deadline_s}s") from None
+
+
+def test_python_m_prints_where_it_listens_and_serves(tmp_path: Path) -> None:
+    env = {**os.environ, "MOJACHECK_BEARER_TOKEN": "t0k-never-printed"}
+    db = tmp_path / "hub.sqlite"
+    # Port 0: the system picks one, so the start line is the only way to know it (as a human reading it would).
+    proc = subprocess.Popen([sys.executable, "-m", "mojacheck", "hub", "--port", "0", "--db", str(db),
+                             "--release", "14", "--supported-versions", "1.0,1.1"],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        line = start_line(proc)
+        match = re.search(r"mojacheck hub: release 14 listening on (http://127\.0\.0\.1:(\d+)) \((.*)\)$", line)
+        assert match, line
+        url, port, details = match.groups()
+        assert int(port) != 0
+        assert details == f"database {db}; FSPIOP versions 1.0, 1.1; bearer token required"
+        r = httpx.get(f"{url}/health", timeout=5)
         assert r.json()["release"] == "14"
-        assert httpx.get(f"http://127.0.0.1:{port}/admin/participants").status_code == 401
+        assert httpx.get(f"{url}/admin/participants", timeout=5).status_code == 401
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        _, rest = proc.communicate(timeout=10)
+    assert "t0k-never-printed" not in line + rest
+    assert "GET /health" not in rest  # request lines are info; the default level is warning

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import SECRET
 
@@ -90,11 +91,59 @@ def test_command_lines_follow_the_contract(tmp_path: Path) -> None:
     hub = services.hub_spec(params, tmp_path)
     assert hub.argv[1:4] == ["-m", "mojacheck", "hub"]
     assert hub.argv[4:] == ["--host", "127.0.0.1", "--port", "4040", "--db", str(ROOT / "outputs/local/hub.sqlite3"),
-                            "--release", "13", "--expiry-interval", "1.0", "--on-us"]
+                            "--release", "13", "--expiry-interval", "1.0", "--log-level", "info", "--on-us"]
     assert hub.health_url == "http://127.0.0.1:4040/health"
     sim = services.sim_spec(params, tmp_path)
     assert sim.argv[1:] == ["-m", "mojacheck", "sim", "--host", "127.0.0.1", "--port", "4041",
-                            "--hub-url", "http://127.0.0.1:4040"]
+                            "--hub-url", "http://127.0.0.1:4040", "--log-level", "info"]
+
+
+def _embedded_params(tmp_path: Path) -> object:
+    """params/local.yaml on free ports and a throwaway database, as /work-style suite runs override it."""
+    hub, sim = _free_port(), _free_port()
+    base = f"http://127.0.0.1:{hub}"
+    services_map = ", ".join(f"{k}: '{base}{v}'" for k, v in [
+        ("als", ""), ("als_admin", "/als-admin"), ("quoting", ""), ("ml_api_adapter", ""),
+        ("central_ledger_admin", "/admin"), ("central_settlement", "/settlement/v2"), ("thirdparty", "")])
+    return load_params("local", root=ROOT, overrides=[
+        f"hub.port={hub}", f"hub.db={tmp_path / 'hub.sqlite3'}", f"sim.port={sim}", f"sim.url=http://127.0.0.1:{sim}",
+        f"sim.public_url=http://127.0.0.1:{sim}", f"provisioning.oracle_endpoint={base}/oracle",
+        f"services={{{services_map}}}"])
+
+
+def _wait_for_line(log: Path, text: str, deadline_s: float = 10.0) -> str:
+    deadline = time.monotonic() + deadline_s
+    while True:
+        content = log.read_text(encoding="utf-8")
+        if text in content:
+            return content
+        assert time.monotonic() < deadline, f"{text!r} not in {log.name} within {deadline_s}s:\n{content}"
+        time.sleep(0.05)
+
+
+def test_embedded_services_log_start_requests_and_deliveries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOJACHECK_BEARER_TOKEN", SECRET)
+    params = _embedded_params(tmp_path)
+    assert params.hub.log_level == params.sim.log_level == "info"  # local.yaml: the runner's default
+    hub_url, sim_url = f"http://127.0.0.1:{params.hub.port}", params.sim.url
+    with services.embedded_services(params, tmp_path, cwd=ROOT):
+        # A hub asking the simulator's payee for a party: the simulator answers PUT /parties to the hub.
+        headers = {"FSPIOP-Source": "mcpayerfsp", "FSPIOP-Destination": "mcpayeefsp1",
+                   "Content-Type": "application/vnd.interoperability.parties+json;version=1.1",
+                   "Accept": "application/vnd.interoperability.parties+json;version=1.1",
+                   "Date": "Thu, 01 Jan 2026 00:00:00 GMT", "Authorization": f"Bearer {SECRET}"}
+        assert httpx.get(f"{sim_url}/mcpayeefsp1/parties/MSISDN/123", headers=headers).status_code == 202
+        hub_log = _wait_for_line(tmp_path / "hub.log", "PUT /parties/MSISDN/123")
+        sim_log = _wait_for_line(tmp_path / "sim.log", f"PUT {hub_url}/parties/MSISDN/123")
+    start = f"mojacheck hub: release 17 listening on {hub_url} (database {tmp_path / 'hub.sqlite3'}; "
+    assert start in hub_log and "bearer token required" in hub_log
+    assert "INFO mojacheck.hub.access GET /health 200 " in hub_log  # the runner's health probe
+    assert "mcpayeefsp1->mcpayerfsp" in hub_log  # the simulator's answer, by its FSPIOP headers
+    assert f"mojacheck sim: listening on {sim_url}, sending to the hub at {hub_url}" in sim_log
+    assert "mojacheck.sim.access GET /mcpayeefsp1/parties/MSISDN/123 202 " in sim_log
+    assert "mojacheck.sim.delivery PUT" in sim_log
+    for log in (hub_log, sim_log):
+        assert SECRET not in log
 
 
 def test_child_env_carries_token_under_the_fixed_name(monkeypatch: pytest.MonkeyPatch) -> None:

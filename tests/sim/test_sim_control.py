@@ -15,6 +15,7 @@ from mojacheck.cli import build_parser, sim_config
 from mojacheck.fspiop import new_id
 from mojacheck.server.serve import ServerThread
 from mojacheck.sim import SimConfig, create_app
+from mojacheck.sim.app import start_line
 from mojacheck.sim.inbox import Inbox, InboxFilter, key_of
 from mojacheck.sim.state import RuleBook
 
@@ -189,3 +190,8 @@ def test_cli_config() -> None:
     assert config.secret_for("payeefsp") == "s"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["sim", "--hub-url", "http://hub", "--route", "parties"])
+    assert args.log_level == "warning"
+    assert build_parser().parse_args(["sim", "--hub-url", "http://hub", "--log-level", "INFO"]).log_level == "info"
+    # what a hand-started simulator prints once it listens: its address, and where its answers go
+    assert start_line(config, "http://127.0.0.1:4041") == (
+        "mojacheck sim: listening on http://127.0.0.1:4041, sending to the hub at http://hub; parties to http://als")

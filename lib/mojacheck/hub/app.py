@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -35,9 +36,10 @@ from mojacheck.hub.thirdparty import relay as thirdparty
 from mojacheck.hub.transfers import prepare as transfers
 from mojacheck.hub.transfers.expiry import sweep_forever
 from mojacheck.hub.web import error_response, log
-from mojacheck.server import make_delivery
+from mojacheck.server import AccessLog, LoggedDelivery, make_delivery, serve
 
 DRAIN_TIMEOUT_S = 2.0
+LOGGER = "mojacheck.hub"
 
 
 async def health(request: Request) -> Response:
@@ -104,7 +106,8 @@ def create_app(config: HubConfig) -> Starlette:
     """Build the hub for ``config``; the database is opened (and created if new) here."""
     release = get_release(config.release, config.supported_versions)
     db = Database(config.db_path)
-    delivery = make_delivery(config.delivery_kind, timeout=config.delivery_timeout_s)
+    delivery = LoggedDelivery(make_delivery(config.delivery_kind, timeout=config.delivery_timeout_s),
+                              f"{LOGGER}.delivery")
     hub = Hub(config=config, release=release, db=db, outbox=Outbox(db, release, delivery))
     routes = [
         Route("/health", health, methods=["GET"]),
@@ -124,4 +127,20 @@ def create_app(config: HubConfig) -> Starlette:
     )
     app.state.hub = hub
     app.add_middleware(BearerAuth, token=config.bearer_token)
+    app.add_middleware(AccessLog, logger=f"{LOGGER}.access")  # added last: outermost, so 401s are logged too
     return app
+
+
+def start_line(hub: Hub, url: str) -> str:
+    """What ``mojacheck hub`` says once it listens: address, release, database, accepted FSPIOP versions."""
+    auth = "bearer token required" if hub.config.bearer_token else "no bearer token"
+    db = hub.config.db_path if hub.config.db_path == ":memory:" else os.path.abspath(hub.config.db_path)
+    return (f"mojacheck hub: release {hub.release.name} listening on {url} (database {db}; "
+            f"FSPIOP versions {', '.join(hub.release.supported)}; {auth})")
+
+
+def run(config: HubConfig, *, host: str, port: int, log_level: str) -> None:
+    """Serve the hub until interrupted, logging at ``log_level`` (start line at every level)."""
+    app = create_app(config)
+    hub: Hub = app.state.hub
+    serve(app, host, port, log_level, service=LOGGER, describe=lambda url: start_line(hub, url))

@@ -1,8 +1,9 @@
 """Outbound messages: endpoint templates, relays, hub-originated callbacks, delivery in the background.
 
 Deliveries never block the request that caused them: each one is an asyncio task tracked by the outbox so
-shutdown can wait for or cancel it. A missing endpoint or an unreachable FSP is logged (and, where the
-caller asks, answered with an error callback to the requester); it never raises into a handler.
+shutdown can wait for or cancel it. A missing endpoint or an unreachable FSP is logged (every delivery and its
+outcome by the hub's ``LoggedDelivery``, see ``server/logs.py``) and, where the caller asks, answered with an error
+callback to the requester; it never raises into a handler.
 """
 
 from __future__ import annotations
@@ -101,14 +102,11 @@ class Outbox:
         *,
         on_failure: Callable[[DeliveryResult], None] | None = None,
     ) -> None:
-        """Deliver in the background; ``on_failure`` runs when no 2xx came back."""
+        """Deliver in the background; ``on_failure`` runs when no 2xx came back (the delivery logs it)."""
 
         async def go() -> None:
             result = await self.delivery.send(method, url, headers, body)
-            if result.ok:
-                return
-            log.warning("delivery %s %s failed: %s %s", method, url, result.status, result.error or "")
-            if on_failure is not None:
+            if not result.ok and on_failure is not None:
                 on_failure(result)
 
         self.spawn(go(), f"{method} {url}")

@@ -45,6 +45,7 @@ def hub_spec(params: Params, log_dir: Path) -> ServiceSpec:
     argv = [
         sys.executable, "-m", "mojacheck", "hub", "--host", "127.0.0.1", "--port", str(hub.port),
         "--db", hub.db, "--release", hub.release, "--expiry-interval", str(hub.expiry_interval_s),
+        "--log-level", hub.log_level,
     ]
     if params.deployment.on_us_transfers:
         argv.append("--on-us")
@@ -57,7 +58,7 @@ def sim_spec(params: Params, log_dir: Path) -> ServiceSpec:
     port = params.sim.port
     argv = [
         sys.executable, "-m", "mojacheck", "sim", "--host", "127.0.0.1", "--port", str(port),
-        "--hub-url", params.services.ml_api_adapter,
+        "--hub-url", params.services.ml_api_adapter, "--log-level", params.sim.log_level,
     ]
     return ServiceSpec("simulator", argv, f"http://127.0.0.1:{port}/health", log_dir / "sim.log")
 

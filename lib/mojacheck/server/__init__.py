@@ -1,4 +1,4 @@
-"""What the hub and the simulator share: outbound delivery, serving an ASGI app, JSON helpers.
+"""What the hub and the simulator share: outbound delivery, serving an ASGI app, their logs, JSON helpers.
 
 Stands beside ``fspiop``; never imports ``hub`` or ``sim`` (both stand on it).
 """
@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from mojacheck.server.delivery import AiohttpDelivery, Delivery, DeliveryResult, HttpxDelivery, make_delivery
 from mojacheck.server.jsonutil import dumps, json_response, loads
+from mojacheck.server.logs import AccessLog, LoggedDelivery
 from mojacheck.server.serve import ServerThread, serve
 
 __all__ = [
+    "AccessLog",
     "AiohttpDelivery",
     "Delivery",
     "DeliveryResult",
     "HttpxDelivery",
+    "LoggedDelivery",
     "ServerThread",
     "dumps",
     "json_response",

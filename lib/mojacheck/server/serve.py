@@ -2,33 +2,71 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 
+from mojacheck.server.logs import configure
+
 STARTUP_DEADLINE_S = 10.0
 
 
-def serve(app: Any, host: str = "127.0.0.1", port: int = 8000, log_level: str = "warning") -> None:
-    """Serve ``app`` until interrupted (uvicorn handles SIGINT/SIGTERM)."""
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+def serve(
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "warning",
+    *,
+    service: str = "mojacheck.server",
+    describe: Callable[[str], str] | None = None,
+) -> None:
+    """Serve ``app`` until interrupted (uvicorn handles SIGINT/SIGTERM), logging to stderr at ``log_level``.
+
+    Once the socket accepts connections, ``describe(url)`` (the real address, so ``port=0`` shows the port the
+    system chose) is logged by ``<service>.start`` at every level: the one line a human reads to know where the
+    service listens. uvicorn's own start-up chatter and access log stay off (ours replace them) unless at debug;
+    its errors (a port in use) still come through, in our format.
+    """
+    configure(log_level, service)
+    start_log = logging.getLogger(f"{service}.start")
+
+    def announce(server: _Server) -> None:
+        if describe is not None:
+            start_log.info("%s", describe(server.url()))
+
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
+                            log_level="debug" if log_level.lower() == "debug" else "warning")
+    _Server(config, on_ready=announce).run()
 
 
 class _Server(uvicorn.Server):
-    """uvicorn server that signals a threading.Event once it accepts connections."""
+    """uvicorn server that signals a threading.Event (and calls ``on_ready``) once it accepts connections."""
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[_Server], None] | None = None) -> None:
         super().__init__(config)
         self.ready = threading.Event()
+        self.on_ready = on_ready
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if self.started:
             self.ready.set()
+            if self.on_ready is not None:
+                self.on_ready(self)
+
+    def url(self) -> str:
+        """``http://host:port`` of the first listening socket."""
+        sockets = self.servers[0].sockets if self.servers else ()
+        if not sockets:
+            return f"http://{self.config.host}:{self.config.port}"
+        host, port = sockets[0].getsockname()[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 class ServerThread:

@@ -12,6 +12,8 @@ from starlette.routing import Mount, Route
 
 from mojacheck.server.delivery import Delivery, make_delivery
 from mojacheck.server.jsonutil import JsonBodyError, loads
+from mojacheck.server.logs import AccessLog, LoggedDelivery
+from mojacheck.server.serve import serve
 from mojacheck.sim import control
 from mojacheck.sim.config import SimConfig
 from mojacheck.sim.context import Simulator
@@ -27,6 +29,10 @@ FSPIOP_RESOURCES = frozenset(
     }
 )  # fmt: skip
 _ANSWERED_200 = frozenset({"PUT", "PATCH"})
+LOGGER = "mojacheck.sim"
+# Reading the inbox (notebooks long-poll it for every callback they await) is logged at debug, not info: at info
+# sim.log shows the FSP traffic and the control calls that change behaviour, not the polls that watch it.
+QUIET_PATHS = ("/_sim/inbox",)
 
 
 def attribute(path: str, destination: str | None) -> tuple[str | None, str]:
@@ -74,7 +80,8 @@ async def fsp_traffic(request: Request) -> Response:
 def create_app(config: SimConfig | None = None, *, delivery: Delivery | None = None) -> Starlette:
     """Build the simulator app; ``delivery`` overrides the outbound client (default from ``config.delivery``)."""
     cfg = config or SimConfig()
-    sim = Simulator(cfg, delivery or make_delivery(cfg.delivery, timeout=cfg.timeout))
+    sim = Simulator(cfg, LoggedDelivery(delivery or make_delivery(cfg.delivery, timeout=cfg.timeout),
+                                        f"{LOGGER}.delivery"))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -92,4 +99,16 @@ def create_app(config: SimConfig | None = None, *, delivery: Delivery | None = N
         lifespan=lifespan,
     )
     app.state.sim = sim
+    app.add_middleware(AccessLog, logger=f"{LOGGER}.access", quiet=QUIET_PATHS)
     return app
+
+
+def start_line(config: SimConfig, url: str) -> str:
+    """What ``mojacheck sim`` says once it listens: address, where its requests and callbacks go."""
+    routes = "".join(f"; {resource} to {target}" for resource, target in sorted(config.routes.items()))
+    return f"mojacheck sim: listening on {url}, sending to the hub at {config.hub_url}{routes}"
+
+
+def run(config: SimConfig, *, host: str, port: int, log_level: str) -> None:
+    """Serve the simulator until interrupted, logging at ``log_level`` (start line at every level)."""
+    serve(create_app(config), host, port, log_level, service=LOGGER, describe=lambda url: start_line(config, url))

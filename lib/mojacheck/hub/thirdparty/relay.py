@@ -96,12 +96,8 @@ def deliver(hub: Hub, *, method: str, family: Family, endpoint_type: str, path: 
         log.warning("no %s endpoint for %r: %s %s not delivered", endpoint_type, destination, method, path)
         return False
     data = None if body is None else json.dumps(body).encode()
-
-    def failed(result: DeliveryResult) -> None:
-        log.warning("%s %s to %s failed: %s", method, path, destination, result.status or result.error)
-
-    hub.outbox.send(method, base.rstrip("/") + path, tp_headers(family.resource, source, destination), data,
-                    on_failure=failed)
+    # A failed delivery is logged (URL, status or error, source->destination) by the hub's delivery itself.
+    hub.outbox.send(method, base.rstrip("/") + path, tp_headers(family.resource, source, destination), data)
     return True
 
 

@@ -87,8 +87,9 @@ def _run_in(
             if options.check_services:
                 services.check_reachable(params)
             with services.embedded_services(params, run_dir, cwd=root) as running, \
-                    interrupt.watching(running.dead) as check_alive, _Pipeline(notebooks, run_dir, out) as pipe:
-                pipe.kernels.warm()  # the first kernel starts while the pre-flight runs
+                    interrupt.watching(running.dead) as check_alive, \
+                    _Pipeline(notebooks, run_dir, out, api_spec) as pipe:
+                pipe.kernels.warm(pipe.preload(notebooks[0]))  # the first kernel starts during the pre-flight
                 for spec in running:
                     print(f"mojacheck: {spec.name} up ({spec.health_url}), log {spec.log_file.name}", file=out)
                 if options.prove_callbacks:
@@ -98,7 +99,8 @@ def _run_in(
                     if nb.name[:1] == REPORTS_FROM:  # report notebooks read the run's artefacts: all of them
                         pipe.html.drain()
                     progress.start(nb)
-                    progress.done.append(_run_one(nb, params, options, run_dir, pipe, i, len(notebooks)))
+                    after = notebooks[i] if i < len(notebooks) else None
+                    progress.done.append(_run_one(nb, after, params, options, run_dir, pipe, i, len(notebooks)))
                 check_alive()
     except interrupt.Interrupted as exc:
         progress.stop(f"interrupted by {exc}", exc.exit_code, signal=str(exc))
@@ -179,10 +181,13 @@ class _Pipeline:
     """What overlaps with a running notebook: the next kernel starting (runner/kernels.py) and the previous
     notebooks' HTML being rendered (runner/html.py). Closing waits for the HTML and stops the spare kernel."""
 
-    def __init__(self, notebooks: list[Path], run_dir: Path, out: TextIO) -> None:
+    def __init__(self, notebooks: list[Path], run_dir: Path, out: TextIO, api_spec: SpecStatus) -> None:
         self._stack = ExitStack()
         log = self._stack.enter_context((run_dir / "kernel.log").open("ab"))
         folders = {nb.parent for nb in notebooks}
+        self._preload = "import mojacheck"
+        if api_spec.validation:  # the FSPIOP definitions parsed before the notebook needs them (~0.5 s each kernel)
+            self._preload += f"\nfrom mojacheck.evidence.conformance import preload\npreload({api_spec.folder!r})"
         self.kernels = KernelPool(notebooks[0].parent if len(folders) == 1 else run_dir, log)
         self._stack.callback(self.kernels.close)
         self.html = BackgroundExport(out)
@@ -191,18 +196,26 @@ class _Pipeline:
     def __enter__(self) -> _Pipeline:
         return self
 
+    def preload(self, notebook: Path) -> str:
+        """What to import in the kernel that will run ``notebook``: the report notebooks read pandas and
+        matplotlib through `mc.reports`, the others the FSPIOP definitions."""
+        if notebook.name[:1] == REPORTS_FROM:
+            return "import mojacheck\nimport mojacheck.reports"
+        return self._preload
+
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
 
 def _run_one(
-    source: Path, params: Params, options: RunOptions, run_dir: Path, pipe: _Pipeline, index: int, count: int
+    source: Path, after: Path | None, params: Params, options: RunOptions, run_dir: Path, pipe: _Pipeline,
+    index: int, count: int,
 ) -> NotebookResult:
     out = options.stderr
     print(f"[{index}/{count}] {source.stem:<40} ", end="", file=out, flush=True)
     # The bearer token is NOT a parameter: the kernel inherits the env var and the library reads it there.
     parameters = {"params": params.public_dict(), "env_name": options.env, "run_dir": str(run_dir)}
-    km = pipe.kernels.take(more=index < count)
+    km = pipe.kernels.take(next_preload=None if after is None else pipe.preload(after))
     try:
         result = execute_notebook(source, run_dir / source.name, parameters, cwd=source.parent, km=km)
     finally:

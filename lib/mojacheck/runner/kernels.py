@@ -48,24 +48,26 @@ class KernelPool:
     """One kernel kept warm for the next notebook. ``take()`` hands it over (waiting if it is still starting) and
     starts the next one; ``close()`` shuts down whatever is left."""
 
-    def __init__(self, cwd: Path, log: IO[bytes] | None = None, preload: str = PRELOAD) -> None:
-        self._cwd, self._log, self._preload = cwd, log, preload
+    def __init__(self, cwd: Path, log: IO[bytes] | None = None) -> None:
+        self._cwd, self._log = cwd, log
         self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mojacheck-kernel")
         self._stopper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mojacheck-kernel-stop")
         self._next: Future[Any] | None = None
 
-    def warm(self) -> None:
+    def warm(self, preload: str = PRELOAD) -> None:
+        """Start a kernel for the next notebook and run ``preload`` in it (what that notebook will import)."""
         if self._next is None:
-            self._next = self._starter.submit(_start, self._cwd, self._log, self._preload)
+            self._next = self._starter.submit(_start, self._cwd, self._log, preload)
 
-    def take(self, *, more: bool) -> Any:
-        """The warm kernel's manager (the caller executes on it, then ``release``s it); ``more``: warm another."""
+    def take(self, *, next_preload: str | None) -> Any:
+        """The warm kernel's manager (the caller executes on it, then ``release``s it); ``next_preload``: warm
+        another kernel for the notebook after, with that preload (None: this is the last notebook)."""
         self.warm()
         assert self._next is not None
         future, self._next = self._next, None
         km = future.result()
-        if more:
-            self.warm()
+        if next_preload is not None:
+            self.warm(next_preload)
         return km
 
     def release(self, km: Any) -> None:

@@ -4,6 +4,7 @@ that depends on it with the positions of payer, FXP and payee in both currencies
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,18 @@ def test_patch_to_the_hub_is_not_implemented(fx: Fx) -> None:
     r = fx.hub.fspiop("PATCH", "/fxTransfers/abc", fx.fxp, fx.payer, version="2.0",
                       body={"conversionState": "COMMITTED"})
     assert r.status_code == 501 and r.json()["errorInformation"]["errorCode"] == "2002"
+
+
+@pytest.mark.parametrize("field", ["converter", "currencyConversion"])
+def test_quote_with_fx_fields_of_fspiop_2_is_refused_as_quoting_service_does(fx: Fx, field: str) -> None:
+    value = "PAYER" if field == "converter" else {"sourceAmount": {"currency": SRC, "amount": "100"},
+                                                    "targetAmount": {"currency": TGT, "amount": "65000"}}
+    body = {"quoteId": str(uuid.uuid4()), "transactionId": str(uuid.uuid4()),
+            "payee": {"partyIdInfo": {"partyIdType": "MSISDN", "partyIdentifier": "123", "fspId": fx.payee}},
+            "payer": {"partyIdInfo": {"partyIdType": "MSISDN", "partyIdentifier": "456", "fspId": fx.payer}},
+            "amountType": "SEND", "amount": {"amount": "65000", "currency": TGT},
+            "transactionType": {"scenario": "TRANSFER", "initiator": "PAYER", "initiatorType": "CONSUMER"},
+            field: value}
+    r = fx.hub.fspiop("POST", "/quotes", fx.payer, fx.payee, body=body, version="2.0")
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3103"
+    assert field in r.json()["errorInformation"]["errorDescription"]

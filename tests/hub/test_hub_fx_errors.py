@@ -14,13 +14,15 @@ from fx_support import (
     TGT,
     WRONG_FULFILMENT,
     Fx,
+    add_currency,
     dependent_body,
+    fx_quote_body,
     fx_transfer_body,
     fxp_fulfil,
     make_fx,
     reserved_conversion,
 )
-from hub_support import HubClient, Receiver, iso, running_hub
+from hub_support import HubClient, Receiver, iso, provision_fsp, running_hub, unique
 
 RESTORED = {"payer": "0", "fxp_src": "0", "fxp_tgt": "0", "payee": "0"}
 FXP_ERROR = {"errorInformation": {"errorCode": "5105", "errorDescription": "FXP rejected the conversion"}}
@@ -272,3 +274,52 @@ def test_fx_survives_a_restart(tmp_path: Path, receiver: Receiver) -> None:
         fx.put(f"/transfers/{transfer['transferId']}", fx.payee, fx.payer, done)
         fx.receiver.get(fx.fxp, "PATCH", f"/fxTransfers/{body['commitRequestId']}")
         assert fx.positions() == {"payer": "100", "fxp_src": "-100", "fxp_tgt": "65000", "payee": "-65000"}
+
+
+def test_fxp_answering_aborted_is_ignored_and_the_conversion_later_expires(hub: HubClient, receiver: Receiver) -> None:
+    fx = make_fx(hub, receiver)
+    body = fx_transfer_body(fx, expires_in=1.0)
+    cid = body["commitRequestId"]
+    _prepare(fx, body)
+    fxp_fulfil(fx, cid, state="ABORTED")  # central-ledger's fx-reject: ignored
+    assert fx.positions()["payer"] == "100"
+    assert fx.receiver.get(fx.payer, "PUT", f"/fxTransfers/{cid}/error", timeout=5).error_code == "3303"
+    assert fx.positions() == RESTORED
+
+
+def test_fxp_resending_an_identical_fulfil_after_commit_gets_the_state_as_transfer_state(fx: Fx) -> None:
+    body = fx_transfer_body(fx)
+    cid = body["commitRequestId"]
+    _prepare(fx, body)
+    fulfil = fxp_fulfil(fx, cid)
+    fx.receiver.get(fx.payer, "PUT", f"/fxTransfers/{cid}")
+    transfer = dependent_body(fx, body)
+    fx.post("/transfers", fx.payer, fx.payee, transfer)
+    fx.receiver.get(fx.payee, "POST", "/transfers")
+    done = {"transferState": "COMMITTED", "fulfilment": PAYEE_FULFILMENT, "completedTimestamp": iso()}
+    fx.put(f"/transfers/{transfer['transferId']}", fx.payee, fx.payer, done)
+    fx.receiver.get(fx.fxp, "PATCH", f"/fxTransfers/{cid}")
+    fx.put(f"/fxTransfers/{cid}", fx.fxp, fx.payer, fulfil)
+    again = fx.receiver.get(fx.fxp, "PUT", f"/fxTransfers/{cid}")
+    assert again.body["transferState"] == "COMMITTED" and "conversionState" not in again.body
+
+
+def test_fulfil_of_an_unknown_conversion_is_dropped_without_a_callback(fx: Fx) -> None:
+    unknown = str(uuid.uuid4())
+    fxp_fulfil(fx, unknown)
+    probe = fx_transfer_body(fx)  # something the hub does answer, to know it has processed what came before
+    fx.post("/fxTransfers", fx.payer, fx.fxp, probe)
+    fx.receiver.get(fx.fxp, "POST", "/fxTransfers")
+    assert not fx.receiver.find(fx.fxp, "PUT", f"/fxTransfers/{unknown}/error")
+    assert not fx.receiver.find(fx.payer, "PUT", f"/fxTransfers/{unknown}")
+
+
+def test_fx_quote_to_an_fxp_without_fx_endpoint_is_3201(fx: Fx) -> None:
+    bare = unique("fxpbare")  # holds both currencies, registered no FX endpoint
+    provision_fsp(fx.hub, fx.receiver.url, bare, currency=SRC)
+    add_currency(fx.hub, bare, TGT)
+    body = fx_quote_body(fx)
+    fx.post("/fxQuotes", fx.payer, bare, body)
+    err = fx.receiver.get(fx.payer, "PUT", f"/fxQuotes/{body['conversionRequestId']}/error")
+    assert err.error_code == "3201" and "FSPIOP_CALLBACK_URL_FX_QUOTES" in err.body["errorInformation"][
+        "errorDescription"]

@@ -196,3 +196,10 @@ def test_quote_with_fx_fields_of_fspiop_2_is_refused_as_quoting_service_does(fx:
     r = fx.hub.fspiop("POST", "/quotes", fx.payer, fx.payee, body=body, version="2.0")
     assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3103"
     assert field in r.json()["errorInformation"]["errorDescription"]
+
+
+def test_prepare_without_fspiop_destination_still_reaches_the_fxp(fx: Fx) -> None:
+    body = fx_transfer_body(fx)
+    fx.post("/fxTransfers", fx.payer, None, body)  # ml-api-adapter takes the FXP from the body, as the TTK relies on
+    forwarded = fx.receiver.get(fx.fxp, "POST", "/fxTransfers")
+    assert forwarded.headers["fspiop-destination"] == fx.fxp and forwarded.body == body

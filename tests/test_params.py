@@ -73,6 +73,7 @@ def test_example_deployment_loads_with_its_ca_file(tmp_path: Path) -> None:
         (_local(services={"quoting": None}), "services.quoting", "missing (expected an http(s) URL)"),
         (_local(services={"als": "127.0.0.1:4040"}), "services.als", "expected an http(s) URL"),
         (_local(fsps={"payees": ["only-one"]}), "fsps.payees", "at least 2"),
+        (_local(fsps={"fxp": "mcpayerfsp"}), "fsps.fxp", "must differ from fsps.payer and fsps.payees"),
         (_local(provisioning={"ndc": 100.5}), "provisioning.ndc", "decimal amount as a string"),
         (_local(auth={"bearer_token_env": "not a name"}), "auth.bearer_token_env", "environment variable NAME"),
         (_local(services={"als": "http://127.0.0.1:9999"}), "services.als", "hub.embedded is true"),

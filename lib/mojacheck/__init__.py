@@ -72,6 +72,8 @@ __all__ = [
     "connect",
     "ensure_ready",
     "errors_steps",
+    "fx",
+    "fx_flows",
     "get_transfer",
     "glue",
     "lookup",
@@ -95,13 +97,15 @@ __all__ = [
 
 
 # Loaded on first use, so a kernel imports only what its notebook needs: the report namespaces bring pandas and
-# matplotlib, 3PPI brings cryptography, the settlement and error steps are used by one notebook each.
+# matplotlib, 3PPI brings cryptography, the settlement, error and FX steps are used by one or two notebooks each.
 _LAZY_MODULES = {
     "reports": ".reports",
     "upgrade_guide": ".reports.upgrade_guide",  # the guide's reading of rehearsal artefacts (80_upgrade_rehearsal)
     "thirdparty": ".steps.thirdparty",
     "settlement": ".steps.settlement",
     "errors_steps": ".steps.errors",
+    "fx": ".steps.fx",  # FX steps (25_fx, 40_settlement)
+    "fx_flows": ".steps.fx_flows",
 }
 _LAZY_NAMES = {"Tally": ".steps.settlement", "check_ledger_balanced": ".steps.settlement",
                "settle_pending": ".steps.settlement"}

@@ -8,6 +8,8 @@ config/default.json: 2.0 from v16, i.e. helm v17) as checked by npm @mojaloop/ce
 headerValidation; liquidity and NDC, mojaloop/central-ledger domain/position/prepare.js (the split into 4001/4200
 came with central-ledger v15, helm v14); release changes, mojaloop/helm `.changelog/release-vX.md`; central-ledger
 for the GET of an expired transfer (mojaloop/project#3078) and the prepare validation of unknown participants.
+FX: ml-api-adapter v15.0.0, quoting-service v16.0.0, central-ledger v18.0.0, first shipped together in helm v17; no
+service answers GET /services/FXP (mojaloop/project#3783, #4091).
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ class Expectations:
     # POST /transfers naming a payee FSP the hub does not know: central-ledger's prepare validation, 3100
     # "Participant X not found". (A v17 central-ledger with its inter-scheme proxy cache on answers 3200 instead.)
     unknown_payee_transfer_code: str = "3100"
+    # FX (FSPIOP 2.0 /fxQuotes, /fxTransfers, FXPs holding positions in two currencies): from helm v17 (ml-api-adapter
+    # 15, quoting-service 16, central-ledger 18); before, the routes do not exist (404/3002).
+    fx_available: bool = False
+    # How a payer finds the FXP: "params" (fsps.fxp: no Mojaloop v17 service answers GET /services/FXP,
+    # mojaloop/project#3783), "services" (the embedded hub's extension answers it); none without FX.
+    fxp_discovery: str | None = None
 
     @property
     def liquidity_check(self) -> bool:
@@ -78,6 +86,8 @@ DESCRIPTIONS: dict[str, str] = {
     "on_us_transfers": "transfers with payer FSP = payee FSP allowed (deployment flag)",
     "expired_transfer_get": "GET of a transfer that expired while RESERVED answers",
     "unknown_payee_transfer_code": "POST /transfers to an unknown payee FSP is told",
+    "fx_available": "FX becomes available: /fxQuotes, /fxTransfers and FXP positions (before: 404/3002)",
+    "fxp_discovery": "how the payer finds the FXP: GET /services/FXP, or the FXP named in params",
 }
 
 
@@ -90,19 +100,23 @@ _TABLE: dict[str, Expectations] = {
                        on_us_transfers=False, expired_transfer_get="3303"),
     "17": Expectations("17", ndc_exceeded_code="4200", unfunded_payer_code="4001",
                        supported_versions=("1.0", "1.1", "2.0"), hub_content_version="2.0", reserved_patch=True,
-                       on_us_transfers=False),
+                       on_us_transfers=False, fx_available=True, fxp_discovery="params"),
 }
 
 
 def expectations_for(release: str, *, on_us_transfers: bool | None = None,
-                     supported_versions: tuple[str, ...] | list[str] | None = None) -> Expectations:
-    """The table row for `release`, with the deployment flags the params set applied on top."""
+                     supported_versions: tuple[str, ...] | list[str] | None = None,
+                     embedded: bool = False) -> Expectations:
+    """The table row for `release`, with the deployment flags the params set applied on top; `embedded` (the
+    embedded hub) answers GET /services/FXP where a release has FX, as a documented extension."""
     try:
         row = _TABLE[str(release)]
     except KeyError:
         raise ValueError(f"no expectations for release {release!r}; known: {', '.join(RELEASES)}") from None
     if on_us_transfers is not None:
         row = replace(row, on_us_transfers=bool(on_us_transfers))
+    if embedded and row.fx_available:
+        row = replace(row, fxp_discovery="services")
     if supported_versions:
         versions = tuple(str(v) for v in supported_versions)
         row = replace(row, supported_versions=versions)
@@ -114,7 +128,8 @@ def expectations_for(release: str, *, on_us_transfers: bool | None = None,
 def from_params(params: dict[str, Any]) -> Expectations:
     deployment = params.get("deployment") or {}
     return expectations_for(str(params["hub"]["release"]), on_us_transfers=deployment.get("on_us_transfers"),
-                            supported_versions=deployment.get("supported_versions"))
+                            supported_versions=deployment.get("supported_versions"),
+                            embedded=bool(params["hub"].get("embedded")))
 
 
 def release_differences(release_a: str, release_b: str) -> dict[str, tuple[Any, Any]]:

@@ -77,6 +77,9 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "fsps": {
         "payer": Field("str", required=True),
         "payees": Field("str_list", required=True, min_items=2),
+        # The FX provider 25_fx and 40_settlement convert through (release 17 on; an ordinary participant holding
+        # both currencies). A real Mojaloop v17 has no service that finds FXPs, so it is named here.
+        "fxp": Field("str", default="mcfxp"),
     },
     "provisioning": {
         "ndc": Field("decimal", default="100000"),
@@ -150,6 +153,7 @@ class SimParams:
 class FspsParams:
     payer: str
     payees: tuple[str, ...]
+    fxp: str
 
 
 @dataclass(frozen=True)
@@ -358,6 +362,7 @@ def params_from_dict(
     currencies = _leaf(data, "currencies", TOP_LEVEL["currencies"], "currencies", ctx)
     params = Params(currencies=currencies, **sections)
     _check_embedded(params, ctx)
+    _check_fsps(params, ctx)
     return params
 
 
@@ -532,6 +537,12 @@ _COERCERS = {
     "decimal": _as_decimal, "path": _as_path, "version": _as_version, "envname": _as_envname,
     "str_list": _as_str_list, "version_list": _as_version_list,
 }
+
+
+def _check_fsps(params: Params, ctx: _Ctx) -> None:
+    """The FXP converts between the payer and a payee: it must be a participant of its own."""
+    if params.fsps.fxp in (params.fsps.payer, *params.fsps.payees):
+        ctx.fail("fsps.fxp", f"must differ from fsps.payer and fsps.payees, got {params.fsps.fxp!r}")
 
 
 def _check_embedded(params: Params, ctx: _Ctx) -> None:

@@ -21,3 +21,12 @@ def test_deployment_flags_override_the_row() -> None:
     plain = expectations_for("13")
     assert (plain.on_us_result, plain.on_us_state, plain.liquidity_check) == ("3100", "ABORTED", False)
     assert plain.rows()[1][:2] == ("unfunded_payer_code", "no liquidity check")
+
+
+def test_fx_arrives_at_17_and_the_embedded_hub_also_answers_fxp_discovery() -> None:
+    changes = release_differences("14", "17")
+    assert changes["fx_available"] == (False, True) and changes["fxp_discovery"] == (None, "params")
+    assert "fx_available" not in release_differences("13", "14")
+    assert from_params({"hub": {"release": "17", "embedded": True}}).fxp_discovery == "services"
+    assert from_params({"hub": {"release": "17", "embedded": False}}).fxp_discovery == "params"
+    assert from_params({"hub": {"release": "14", "embedded": True}}).fxp_discovery is None

@@ -16,7 +16,7 @@ from mojacheck.fspiop.errors import MojacheckError
 if TYPE_CHECKING:
     from mojacheck.fspiop import Exchange
 
-__all__ = ["CL", "FSPIOP_ENDPOINTS", "Admin", "Operator", "endpoint_values"]
+__all__ = ["CL", "FSPIOP_ENDPOINTS", "FXP_ENDPOINTS", "FX_ENDPOINTS", "Admin", "Operator", "endpoint_values"]
 
 CL = "central_ledger_admin"
 
@@ -54,9 +54,21 @@ FSPIOP_ENDPOINTS: dict[str, str] = {
 }
 
 
-def endpoint_values(base: str) -> dict[str, str]:
-    """FSPIOP_ENDPOINTS with `base` (trailing / dropped) in place of {BASE}; the {{…}} placeholders are kept."""
-    return {k: v.replace("{BASE}", base.rstrip("/")) for k, v in FSPIOP_ENDPOINTS.items()}
+# FX (release 17 on; central-ledger knows these endpoint types from v18, older ones refuse them): what a DFSP needs to
+# convert as payer (the FXP's quote answer, the conversion's fulfil and errors) and what an FXP needs besides (the
+# conversion's prepare; the hub's PATCH goes to the PUT endpoint).
+FX_ENDPOINTS: dict[str, str] = {
+    "FSPIOP_CALLBACK_URL_FX_QUOTES": "{BASE}",
+    "FSPIOP_CALLBACK_URL_FX_TRANSFER_PUT": "{BASE}/fxTransfers/{{commitRequestId}}",
+    "FSPIOP_CALLBACK_URL_FX_TRANSFER_ERROR": "{BASE}/fxTransfers/{{commitRequestId}}/error",
+}
+FXP_ENDPOINTS: dict[str, str] = {**FX_ENDPOINTS, "FSPIOP_CALLBACK_URL_FX_TRANSFER_POST": "{BASE}/fxTransfers"}
+
+
+def endpoint_values(base: str, table: dict[str, str] | None = None) -> dict[str, str]:
+    """`table` (default FSPIOP_ENDPOINTS) with `base` (trailing / dropped) in place of {BASE}; the {{…}}
+    placeholders are kept."""
+    return {k: v.replace("{BASE}", base.rstrip("/")) for k, v in (table or FSPIOP_ENDPOINTS).items()}
 
 
 class Operator(Protocol):
@@ -202,9 +214,10 @@ class Admin:
                    lambda: self.settlement_balance(name, currency) == before - amount, timeout=self.s.timeout)
         return transfer_id
 
-    def ensure_endpoints(self, name: str, base: str) -> int:
-        """Register every FSPIOP callback endpoint at `base`; returns how many had to be (re)written."""
-        wanted = endpoint_values(base)
+    def ensure_endpoints(self, name: str, base: str, table: dict[str, str] | None = None) -> int:
+        """Register every callback endpoint of `table` (default FSPIOP_ENDPOINTS) at `base`; returns how many had to
+        be (re)written."""
+        wanted = endpoint_values(base, table)
         current = self.endpoints(name)
         changed = 0
         for kind, value in wanted.items():

@@ -105,10 +105,11 @@ class Session:
 
     # -- scenarios and checks -----------------------------------------------------------------------------
     @contextmanager
-    def scenario(self, name: str) -> Iterator[Scenario]:
+    def scenario(self, name: str, *, expectation: str | None = None) -> Iterator[Scenario]:
         """Group checks and evidence. An error inside is a failed check, and the notebook goes on. A name this
-        notebook already used gets the next ordinal (" #2")."""
-        current = Scenario(unique_name(name, self._scenario_names), len(self.scenarios))
+        notebook already used gets the next ordinal (" #2"). `expectation` names the release-expectations entry its
+        checks assert unless they name their own (a scenario that only some releases have, e.g. `fx_available`)."""
+        current = Scenario(unique_name(name, self._scenario_names), len(self.scenarios), expectation=expectation)
         self.scenarios.append(current)
         self._current = current
         try:

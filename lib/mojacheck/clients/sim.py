@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -102,6 +103,15 @@ class SimControl:
             yield rule
         finally:
             self.remove_rule(rule)
+
+    def set_fx_rate(self, fxp: str, source: str, target: str, rate: Decimal, fee: Decimal = Decimal(0)) -> None:
+        """Make simulated FXP `fxp` quote `source` → `target` at `rate` (target units per source unit) with `fee`
+        (in the source currency) as its charge."""
+        self._call("PUT", f"/_sim/fxp/{fxp}/rates/{source}/{target}", json={"rate": str(rate), "fee": str(fee)})
+
+    def fx_rates(self, fxp: str) -> list[dict[str, str]]:
+        """The rates simulated FXP `fxp` quotes: [{source, target, rate, fee}, ...]."""
+        return list(self._call("GET", f"/_sim/fxp/{fxp}/rates")["items"])
 
     def mark(self) -> int:
         """The inbox position now: wait for callbacks after it, so an old run's messages never match."""

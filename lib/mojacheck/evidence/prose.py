@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["NONE_READS_AS", "STATE_OR_CODE", "and_list", "change", "counted", "prose"]
 
 # What "none" means for a release-table entry (mojacheck/expectations.py) whose value can be None.
-NONE_READS_AS: dict[str, str] = {"unfunded_payer_code": "no liquidity check"}
+NONE_READS_AS: dict[str, str] = {"unfunded_payer_code": "no liquidity check", "fxp_discovery": "no FX"}
 # Entries whose value is an error code at some releases and a state at others: a code reads "3303 error", so
 # "3303 error → ABORTED" says what an FSP hears before and after.
 STATE_OR_CODE: frozenset[str] = frozenset({"expired_transfer_get"})

@@ -2,7 +2,8 @@
 
 Routes: ``/health``; ``/admin/…`` central-ledger admin (``admin/``); ``/als-admin/…`` oracles (``als/``);
 ``/settlement/v2/…`` central-settlement (``settlement/``); ``/auth-service/…`` (``thirdparty/``); at the root ALS
-(``/participants``, ``/parties``), quotes (``quotes/``), transfers (``transfers/``) and 3PPI (``thirdparty/``).
+(``/participants``, ``/parties``), quotes (``quotes/``), transfers (``transfers/``), FX from release 17
+(``fx/``: ``/fxQuotes``, ``/fxTransfers``, ``/services/FXP``) and 3PPI (``thirdparty/``).
 Unknown paths answer 404/3002, wrong methods 405/3000, both with an errorInformation body.
 """
 
@@ -28,6 +29,7 @@ from mojacheck.hub.callbacks import Outbox
 from mojacheck.hub.config import HubConfig
 from mojacheck.hub.context import Hub
 from mojacheck.hub.db import Database
+from mojacheck.hub.fx import routes as fx
 from mojacheck.hub.quotes import relay as quotes
 from mojacheck.hub.releases import SERVICES, get_release
 from mojacheck.hub.settlement import routes as settlement
@@ -117,6 +119,7 @@ def create_app(config: HubConfig) -> Starlette:
         *parties.routes,
         *quotes.routes,
         *transfers.routes,
+        *(fx.routes if release.fx else []),  # before 3PPI's /services/{ServiceType}
         Mount(auth_service.PREFIX, routes=auth_service.routes),
         *thirdparty.routes,
     ]

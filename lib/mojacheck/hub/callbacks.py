@@ -38,6 +38,8 @@ ERROR_ENDPOINTS: dict[str, tuple[str, str | None, str]] = {
     "participants-batch": ("FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT_ERROR", None, ""),
     "quotes": ("FSPIOP_CALLBACK_URL_QUOTES", None, "/quotes/{id}/error"),
     "transfers": ("FSPIOP_CALLBACK_URL_TRANSFER_ERROR", None, ""),
+    "fxQuotes": ("FSPIOP_CALLBACK_URL_FX_QUOTES", None, "/fxQuotes/{id}/error"),
+    "fxTransfers": ("FSPIOP_CALLBACK_URL_FX_TRANSFER_ERROR", None, ""),
 }
 
 

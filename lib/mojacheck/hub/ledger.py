@@ -133,11 +133,18 @@ def reserve(db: Database, payer: str, currency: str, amount: Decimal, transfer_i
     adjust(db, pos["id"], amount, transfer_id, "PRINCIPLE_VALUE_RESERVE")
 
 
-def release_reservation(db: Database, payer: str, currency: str, amount: Decimal, transfer_id: str) -> None:
-    """Abort or expiry: the payer's reservation is given back."""
-    pos = account_by_name(db, payer, POSITION, currency)
-    if pos is not None:
-        adjust(db, pos["id"], -amount, transfer_id, "PRINCIPLE_VALUE_ABORT")
+def release_reserved(db: Database, transfer_id: str) -> None:
+    """Abort or expiry: give back exactly what was reserved under ``transfer_id`` and not yet given back, on
+    whichever account it was reserved (the payer's, or an FXP's for a transfer that depends on a conversion), as
+    central-ledger reverts the recorded position changes of a transfer rather than recomputing them."""
+    open_per_account: dict[int, Decimal] = {}
+    for row in db.all("SELECT account_id, amount FROM ledger_entry WHERE transfer_id = ? AND kind IN (?, ?) "
+                      "ORDER BY id", (transfer_id, "PRINCIPLE_VALUE_RESERVE", "PRINCIPLE_VALUE_ABORT")):
+        open_per_account[row["account_id"]] = open_per_account.get(row["account_id"], Decimal(0)) + Decimal(
+            row["amount"])
+    for account_id, reserved in open_per_account.items():
+        if reserved != 0:
+            adjust(db, account_id, -reserved, transfer_id, "PRINCIPLE_VALUE_ABORT")
 
 
 def commit(db: Database, payer: str, payee: str, currency: str, amount: Decimal, transfer_id: str) -> int:

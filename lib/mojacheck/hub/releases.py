@@ -16,6 +16,8 @@ class Release:
     ``expired_get_error``: before helm v15 central-ledger answered a GET (or a duplicate POST) of a transfer that
     had expired while RESERVED with ``PUT /transfers/{ID}/error`` 3303 instead of ``PUT`` with ``ABORTED``
     (mojaloop/project#3078, fixed in central-ledger PR #938, shipped with helm v15).
+    ``fx``: currency conversion (``/fxQuotes``, ``/fxTransfers``, the FXP's positions) exists from helm v17
+    (ml-api-adapter 15, quoting-service 16, central-ledger 18); before, those routes answer 404/3002.
     """
 
     name: str
@@ -23,6 +25,7 @@ class Release:
     default_version: str
     liquidity_split: bool
     expired_get_error: bool = False
+    fx: bool = False
     components: dict[str, str] = field(default_factory=dict)
 
 
@@ -67,6 +70,7 @@ def get_release(name: str, supported: tuple[str, ...] | None = None) -> Release:
         default_version=default_version,
         liquidity_split=name != "13",
         expired_get_error=name in ("13", "14"),
+        fx=name == "17",
         components=dict(_COMPONENTS[name]),
     )
 

@@ -14,7 +14,7 @@ from mojacheck.server.delivery import Delivery, make_delivery
 from mojacheck.server.jsonutil import JsonBodyError, loads
 from mojacheck.server.logs import AccessLog, LoggedDelivery
 from mojacheck.server.serve import serve
-from mojacheck.sim import control
+from mojacheck.sim import control, fxp_control
 from mojacheck.sim.config import SimConfig
 from mojacheck.sim.context import Simulator
 from mojacheck.sim.payee import Incoming
@@ -72,8 +72,10 @@ async def fsp_traffic(request: Request) -> Response:
         status=status,
     )
     if fsp is not None:
-        sim.payee.handle(Incoming(fsp, method, path, resource, dict(request.headers), body))
-        sim.thirdparty.handle(Incoming(fsp, method, path, resource, dict(request.headers), body))
+        incoming = Incoming(fsp, method, path, resource, dict(request.headers), body)
+        sim.payee.handle(incoming)
+        sim.fxp.handle(incoming)
+        sim.thirdparty.handle(incoming)
     return Response(status_code=status)
 
 
@@ -86,13 +88,15 @@ def create_app(config: SimConfig | None = None, *, delivery: Delivery | None = N
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        await sim.thirdparty.aclose()  # 3PPI flows first: they share the payee's connection pool
+        await sim.thirdparty.aclose()  # 3PPI flows and the FXP first: they share the payee's connection pool
+        await sim.fxp.aclose()
         await sim.payee.aclose()  # cancel pending answers, close the connection pool
 
     app = Starlette(
         routes=[
             Route("/health", control.health, methods=["GET"]),
             Mount("/_sim/thirdparty", routes=thirdparty_control.routes),
+            Mount("/_sim/fxp", routes=fxp_control.routes),
             Mount("/_sim", routes=control.routes),
             Route("/{path:path}", fsp_traffic, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         ],

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from mojacheck.server.delivery import Delivery
 from mojacheck.sim.config import SimConfig
+from mojacheck.sim.fxp import Fxp
 from mojacheck.sim.inbox import Inbox
 from mojacheck.sim.payee import Payee
 from mojacheck.sim.state import PartyStore, RuleBook
@@ -24,9 +25,11 @@ class Simulator:
     parties: PartyStore = field(default_factory=PartyStore)
     rules: RuleBook = field(default_factory=RuleBook)
     payee: Payee = field(init=False)
+    fxp: Fxp = field(init=False)
     thirdparty: ThirdParty = field(init=False)
 
     def __post_init__(self) -> None:
         self.inbox = Inbox(self.config.inbox_size)
         self.payee = Payee(self.config, self.inbox, self.parties, self.rules, self.delivery)
+        self.fxp = Fxp(self.config, self.rules, self.payee)
         self.thirdparty = ThirdParty(self.config, self.inbox, self.delivery, self.rules)

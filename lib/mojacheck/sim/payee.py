@@ -64,7 +64,8 @@ class Reply:
     traceparent: str | None
 
 
-def _reply_for(inc: Incoming) -> Reply:
+def reply_for(inc: Incoming) -> Reply:
+    """The answer's addressing: from the FSP the request was for, to the request's sender, in its version."""
     try:
         _, version = parse_content_type(inc.headers.get("content-type", ""))
     except FspiopError:
@@ -203,7 +204,7 @@ class Payee:
     async def _parties(self, inc: Incoming, parts: list[str]) -> None:
         id_type, ident = parts[0], parts[1]
         sub_id = parts[2] if len(parts) == 3 else None
-        reply = _reply_for(inc)
+        reply = reply_for(inc)
         rule = self.rules.find(inc.fsp, "parties", ids=("/".join(parts), ident), party=ident)
         if not await self._prelude(rule):
             return
@@ -215,6 +216,9 @@ class Payee:
         if party is None:
             await self.send_error(reply, path, "3204", f"{inc.fsp} has no party {'/'.join(parts)}")
             return
+        if reply.version.startswith("1."):
+            # supportedCurrencies is FSPIOP 2.0's; a payee answering in 1.x does not state it.
+            party.pop("supportedCurrencies", None)
         await self.send(reply, "PUT", path, {"party": party})
 
     # ------------------------------------------------------------ quotes
@@ -222,7 +226,7 @@ class Payee:
     async def _quote(self, inc: Incoming) -> None:
         request = inc.body if isinstance(inc.body, dict) else {}
         quote_id = request.get("quoteId")
-        reply = _reply_for(inc)
+        reply = reply_for(inc)
         if not isinstance(quote_id, str) or not quote_id:
             self._record_out(reply, "PUT", "/quotes", {}, None, None, "", "POST /quotes without quoteId")
             return
@@ -259,7 +263,7 @@ class Payee:
 
     async def _quote_again(self, inc: Incoming, quote_id: str) -> None:
         """GET /quotes/{ID}: resend the answer given, or 3205 for a quote this FSP never answered."""
-        reply = _reply_for(inc)
+        reply = reply_for(inc)
         response = self.quotes.get((inc.fsp, quote_id))
         if response is None:
             await self.send_error(reply, f"/quotes/{quote_id}", "3205", f"{inc.fsp} has no quote {quote_id}")
@@ -271,7 +275,7 @@ class Payee:
     async def _transfer(self, inc: Incoming) -> None:
         body = inc.body if isinstance(inc.body, dict) else {}
         transfer_id = body.get("transferId")
-        reply = _reply_for(inc)
+        reply = reply_for(inc)
         if not isinstance(transfer_id, str) or not transfer_id:
             self._record_out(reply, "PUT", "/transfers", {}, None, None, "", "POST /transfers without transferId")
             return

@@ -1,9 +1,12 @@
 """The simulator's mutable state besides the inbox: the test FSPs' parties and the behaviour rules.
 
 One RuleBook serves every role the simulator plays: the payee's answers (``parties``, ``quotes``,
-``transfers``) and the 3PPI PISP's (``authorizations``: its answer to ``POST /thirdpartyRequests/authorizations``,
-matched by transactionRequestId or authorizationRequestId; ``consents``: the credential it registers in answer
-to ``POST /consents``, matched by consentRequestId or consentId). ``ALLOWED`` says which behaviours, match
+``transfers``), the FXP's (``fxQuotes``: its answer to ``POST /fxQuotes``, matched by conversionRequestId,
+conversionId or determiningTransferId; ``fxTransfers``: its answer to ``POST /fxTransfers``, matched by
+commitRequestId or determiningTransferId) and the 3PPI PISP's (``authorizations``: its answer to
+``POST /thirdpartyRequests/authorizations``, matched by transactionRequestId or authorizationRequestId;
+``consents``: the credential it registers in answer to ``POST /consents``, matched by consentRequestId or
+consentId). ``ALLOWED`` says which behaviours, match
 fields and options each resource takes.
 
 Control input is validated here; ``ControlError`` names the offending field so the control API can answer 400
@@ -18,8 +21,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-BEHAVIOURS = ("normal", "invalid_fulfilment", "reserved", "reject", "no_answer", "delay", "bad_signature")
-RESOURCES = ("parties", "quotes", "transfers", "authorizations", "consents")
+BEHAVIOURS = ("normal", "invalid_fulfilment", "reserved", "committed", "reject", "no_answer", "delay",
+              "bad_signature")
+RESOURCES = ("parties", "quotes", "transfers", "authorizations", "consents", "fxQuotes", "fxTransfers")
 # The behaviours each resource's role can play. Only a transfer has a fulfilment to spoil or a RESERVED state to
 # announce; only the PISP signs (a bad signature); a PISP's reject is a REJECTED authorization, never an error
 # code, and it cannot refuse to register a credential.
@@ -29,10 +33,16 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "transfers": ("normal", "invalid_fulfilment", "reserved", "reject", "no_answer", "delay"),
     "authorizations": ("normal", "reject", "no_answer", "bad_signature"),
     "consents": ("normal", "no_answer", "bad_signature"),
+    # The FXP: a conversion it fulfils answers RESERVED (as the Testing Toolkit's FXP) or, "committed", COMMITTED.
+    "fxQuotes": ("normal", "reject", "no_answer", "delay"),
+    "fxTransfers": ("normal", "committed", "invalid_fulfilment", "reject", "no_answer", "delay"),
 }
 # The 3PPI resources match ids only (no party) and take neither an error code nor a delay.
 THIRDPARTY = frozenset({"authorizations", "consents"})
-DEFAULT_REJECT_CODE = {"transfers": "5105", "quotes": "5101", "parties": "3204"}
+# The FXP's resources match ids only (a conversion names no party) but take an error code and a delay.
+NO_PARTY = THIRDPARTY | {"fxQuotes", "fxTransfers"}
+DEFAULT_REJECT_CODE = {"transfers": "5105", "quotes": "5101", "parties": "3204", "fxQuotes": "5101",
+                       "fxTransfers": "5105"}
 MAX_DELAY_MS = 600_000
 _RULE_FIELDS = frozenset({"fsp", "resource", "match", "behaviour", "errorCode", "delayMs"})
 _MATCH_FIELDS = frozenset({"id", "partyIdentifier"})
@@ -193,9 +203,11 @@ def parse_rule(body: Any, rule_id: str) -> Rule:
         raise ControlError("behaviour", f"{behaviour!r} does not apply to resource {resource!r} (allowed: "
                                         f"{', '.join(ALLOWED[resource])}); it applies to: {applies}")
     match_id, match_party = _parse_match(body.get("match"))
-    if resource in THIRDPARTY:
-        for field, given in (("match.partyIdentifier", match_party), ("errorCode", body.get("errorCode")),
-                             ("delayMs", body.get("delayMs"))):
+    if resource in NO_PARTY:
+        unused = [("match.partyIdentifier", match_party)]
+        if resource in THIRDPARTY:
+            unused += [("errorCode", body.get("errorCode")), ("delayMs", body.get("delayMs"))]
+        for field, given in unused:
             if given is not None:
                 raise ControlError(field, f"not used by resource {resource!r}")
     return Rule(

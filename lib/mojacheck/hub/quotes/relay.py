@@ -60,7 +60,13 @@ def _is_duplicate_conflict(hub: Hub, quote_id: str, payer: str, payee: str, dige
     return False
 
 
+# FSPIOP 2.0 defines these for FX quotes, but quoting-service's QuotesPostRequest is closed and lacks them (fx.md §6).
+NOT_ACCEPTED = ("converter", "currencyConversion")
+
+
 async def post_quote(hub: Hub, req: FspiopRequest) -> Response:
+    if extra := [name for name in NOT_ACCEPTED if name in req.body]:
+        raise ApiError("3103", f"/body must NOT have additional properties: {', '.join(extra)}")
     quote_id, payer = str(req.body["quoteId"]), req.source
     payee = req.destination or str(((req.body.get("payee") or {}).get("partyIdInfo") or {}).get("fspId") or "")
 

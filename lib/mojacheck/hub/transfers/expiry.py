@@ -10,6 +10,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from mojacheck.hub.fx import dependent
+from mojacheck.hub.fx import expiry as fx_expiry
 from mojacheck.hub.transfers import store as ts
 from mojacheck.hub.web import log
 
@@ -32,7 +34,8 @@ def sweep_once(hub: Hub, now: float | None = None) -> int:
         hub.outbox.error_to(row["payer"], "transfers", params, "3303")
         if was_reserved:
             hub.outbox.error_to(row["payee"], "transfers", params, "3303")
-    return len(due)
+        dependent.expire(hub, row)  # a conversion waiting on this transfer expires with it
+    return len(due) + fx_expiry.sweep_once(hub, moment)
 
 
 async def sweep_forever(hub: Hub, interval: float) -> None:

@@ -17,6 +17,7 @@ from mojacheck.fspiop import fulfilment_matches, normalise_code
 from mojacheck.hub import ledger
 from mojacheck.hub.callbacks import relay_headers
 from mojacheck.hub.db import now_iso
+from mojacheck.hub.fx import dependent
 from mojacheck.hub.transfers import store as ts
 from mojacheck.hub.validation import FspiopRequest
 from mojacheck.hub.web import ApiError, body_hash, log
@@ -112,7 +113,10 @@ def fulfil(hub: Hub, req: FspiopRequest) -> None:
 
 def reject(hub: Hub, row: sqlite3.Row, detail: str, digest: str) -> None:
     """A fulfil that fails validation aborts the transfer; payer and payee both hear 3100."""
-    ts.abort(hub, row, ts.ABORTED_REJECTED, "3100", detail, fulfil_hash=digest)
+    with hub.db.tx():
+        ts.abort(hub, row, ts.ABORTED_REJECTED, "3100", detail, fulfil_hash=digest)
+        conversions = dependent.abort(hub, row, "3100", detail)
+    dependent.tell_fxp(hub, conversions, "ABORTED")
     for fsp in (row["payer"], row["payee"]):
         hub.outbox.error_to(fsp, "transfers", ts.params(row["id"]), "3100", detail)
 
@@ -120,9 +124,13 @@ def reject(hub: Hub, row: sqlite3.Row, detail: str, digest: str) -> None:
 def commit(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> None:
     completed = str(req.body.get("completedTimestamp") or now_iso())
     with hub.db.tx():
-        window = ledger.commit(hub.db, row["payer"], row["payee"], row["currency"], Decimal(row["amount"]), row["id"])
+        fx = dependent.commit(hub, row)  # both legs of a transfer that completes a conversion, else None
+        window = fx.window_id if fx else ledger.commit(hub.db, row["payer"], row["payee"], row["currency"],
+                                                       Decimal(row["amount"]), row["id"])
         ts.set_state(hub, row["id"], ts.COMMITTED, fulfilment=str(req.body["fulfilment"]),
                      completed_timestamp=completed, fulfil_hash=digest, settlement_window_id=window)
+    if fx:
+        dependent.tell_fxp(hub, fx.conversions, "COMMITTED")
     params = ts.params(row["id"])
     payer_url = hub.outbox.url(row["payer"], ts.PUT_ENDPOINT, params)
     payee_url = hub.outbox.url(row["payee"], ts.PUT_ENDPOINT, params)
@@ -162,7 +170,10 @@ def payee_error(hub: Hub, req: FspiopRequest) -> None:
     code = normalise_code(info["errorCode"])
     known = code == str(info["errorCode"])
     detail = str(info["errorDescription"]) if known else "API specification undefined errorCode"
-    ts.abort(hub, row, ts.ABORTED_ERROR, code, detail, fulfil_hash=digest)
+    with hub.db.tx():
+        ts.abort(hub, row, ts.ABORTED_ERROR, code, detail, fulfil_hash=digest)
+        conversions = dependent.abort(hub, row, code, detail)
+    dependent.tell_fxp(hub, conversions, "ABORTED")
     params = ts.params(row["id"])
     payer_url = hub.outbox.url(row["payer"], ERROR_ENDPOINT, params)
     if known and payer_url:

@@ -21,6 +21,7 @@ from mojacheck.hub import ledger
 from mojacheck.hub.als.parties import active
 from mojacheck.hub.callbacks import relay_headers
 from mojacheck.hub.db import now_iso
+from mojacheck.hub.fx import dependent
 from mojacheck.hub.transfers import store as ts
 from mojacheck.hub.transfers.fulfil import put_transfer, put_transfer_error
 from mojacheck.hub.validation import FspiopRequest, fspiop
@@ -50,8 +51,9 @@ def check_syntax(req: FspiopRequest) -> datetime:
         raise ApiError("3101", "/body/expiration must be an ISO-8601 date-time") from None
 
 
-def validation_reasons(hub: Hub, req: FspiopRequest, expiration: datetime) -> list[str]:
-    """central-ledger's prepare validation; every failed rule adds one reason (sent as 3100)."""
+def validation_reasons(hub: Hub, req: FspiopRequest, expiration: datetime, *, payer_account: bool = True) -> list[str]:
+    """central-ledger's prepare validation; every failed rule adds one reason (sent as 3100). A transfer that depends
+    on a conversion needs no payer account in its currency (``payer_account=False``)."""
     body, reasons = req.body, []
     payer, payee, currency = str(body["payerFsp"]), str(body["payeeFsp"]), str(body["amount"]["currency"])
     if req.source != payer:
@@ -63,6 +65,8 @@ def validation_reasons(hub: Hub, req: FspiopRequest, expiration: datetime) -> li
             continue
         if not row["is_active"]:
             reasons.append(f"Participant {fsp} is inactive")
+        if fsp == payer and not payer_account:
+            continue
         acct = ledger.account(hub.db, row["id"], ledger.POSITION, currency)
         if acct is None:
             reasons.append(f"Participant {fsp} {currency} account not found")
@@ -93,20 +97,23 @@ def prepare(hub: Hub, req: FspiopRequest, expiration: datetime) -> None:
     if existing is not None:
         duplicate(hub, req, existing, digest)
         return
-    reasons = validation_reasons(hub, req, expiration)
+    fx = dependent.plan(hub, transfer_id)  # the conversion(s) this transfer completes, if any (release 17)
+    reasons = validation_reasons(hub, req, expiration, payer_account=fx is None) + (fx.reasons if fx else [])
     amount = Decimal(str(req.body["amount"]["amount"]))
     payer, payee, currency = str(req.body["payerFsp"]), str(req.body["payeeFsp"]), str(req.body["amount"]["currency"])
+    # Who is reserved: the payer, or for a dependent transfer the FXP in the conversion's target currency.
+    holder, held_currency, held = (fx.fxp, fx.currency, fx.amount) if fx else (payer, currency, amount)
     error: tuple[str, str] | None = None
     with hub.db.tx():
         if reasons:
             error, state = ("3100", ", ".join(reasons)), ts.INVALID
         else:
-            check = ledger.check_payer(hub.db, hub.release, payer, currency, amount)
+            check = ledger.check_payer(hub.db, hub.release, holder, held_currency, held)
             error = None if check.ok else (str(check.error_code), str(check.detail))
             state = ts.RESERVED if check.ok else ts.ABORTED_REJECTED
         _insert(hub, req, expiration, state, digest)
         if error is None:
-            ledger.reserve(hub.db, payer, currency, amount, transfer_id)
+            ledger.reserve(hub.db, holder, held_currency, held, transfer_id)
         else:
             ts.set_state(hub, transfer_id, state, error_code=error[0], error_description=error[1],
                          completed_timestamp=now_iso())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from mojacheck.hub import ledger
@@ -65,7 +64,7 @@ def abort(hub: Hub, row: sqlite3.Row, state: str, code: str, detail: str, *, ful
         current = get(hub, row["id"])
         assert current is not None
         if current["state"] == RESERVED:
-            ledger.release_reservation(hub.db, row["payer"], row["currency"], Decimal(row["amount"]), row["id"])
+            ledger.release_reserved(hub.db, row["id"])  # the payer's reservation, or the FXP's for a dependent one
         extra: dict[str, Any] = {"error_code": code, "error_description": detail, "completed_timestamp": now_iso()}
         if fulfil_hash is not None:
             extra["fulfil_hash"] = fulfil_hash

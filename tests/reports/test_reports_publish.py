@@ -131,5 +131,6 @@ def test_env_folders_are_told_from_other_commands_folders(tmp_path: Path) -> Non
     rehearsal.mkdir(parents=True)
     (rehearsal / "80_upgrade_rehearsal.ipynb").write_text("{}")
     (tmp_path / "compare" / "20261127T010000Z-a__20261127T020000Z-b").mkdir(parents=True)
-    (tmp_path / "empty" / "20261127T010000Z-ffffff").mkdir(parents=True)
-    assert [p.name for p in sorted(tmp_path.iterdir()) if publish.is_env_dir(p)] == ["dev"]
+    (tmp_path / "down" / "20261127T010000Z-ffffff").mkdir(parents=True)  # exit 2 before any notebook ran
+    (tmp_path / "notes").mkdir()
+    assert [p.name for p in sorted(tmp_path.iterdir()) if publish.is_env_dir(p)] == ["dev", "down"]

@@ -56,11 +56,11 @@ def is_run_file(path: Path) -> bool:
 
 
 def is_env_dir(folder: Path) -> bool:
-    """An environment's folder: not one of the reserved ones, with at least one run folder that has a summary or an
-    executed notebook (the upgrade rehearsal's and comparisons' folders do not qualify)."""
+    """An environment's folder: not one of the reserved ones (the upgrade rehearsal's, the comparisons'), with at
+    least one run folder; an empty one counts (a run that could not start is news too)."""
     if folder.name in RESERVED or not folder.is_dir() or folder.is_symlink():
         return False
-    return any((run / "summary.json").is_file() or any(run.glob("[0-9][0-9]_*.ipynb")) for run in run_folders(folder))
+    return bool(run_folders(folder))
 
 
 @dataclass
@@ -219,7 +219,7 @@ def _notebook_links(run: RunEntry) -> str:
 def _run_row(run: RunEntry) -> str:
     t = run.totals
     if run.summary is None:
-        checks = html.escape(run.problem or "no summary.json: interrupted, crashed, or still running")
+        checks = html.escape(run.problem or _NO_SUMMARY)
     else:
         failed = int(t.get("failed") or 0)
         checks = f"{int(t.get('passed') or 0)} passed, " + (f"<b>{failed} failed</b>" if failed else "0 failed")
@@ -240,6 +240,7 @@ def _run_row(run: RunEntry) -> str:
         f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
+_NO_SUMMARY = "no summary.json: did not finish (could not start, crashed, interrupted) or is still running"
 _RUN_HEAD = ("started", "run", "release", "verdict", "checks", "duration", "report", "notebooks", "data")
 
 

@@ -67,6 +67,7 @@ def outputs(tmp_path: Path) -> Path:
     _run(out, "dev", "20261126T010000Z-aaaaaa")
     _run(out, "dev", "20261127T010000Z-bbbbbb", failed=1)
     _run(out, "staging", "20261127T020000Z-cccccc")
+    (out / "prod" / "20261127T030000Z-eeeeee").mkdir(parents=True)  # exit 2 before the first notebook
     (out / "compare" / "x__y").mkdir(parents=True)
     return out
 
@@ -81,7 +82,7 @@ def test_copies_reports_notebooks_summary_and_junit_only(outputs: Path, tmp_path
     site = tmp_path / "public"
     code, message = _publish(site, outputs)
     assert code == 0, message
-    assert "published 3 runs of 2 environments (dev, staging), 18 files copied" in message
+    assert "published 4 runs of 3 environments (dev, prod, staging), 18 files copied" in message
     run = site / "dev" / "20261127T010000Z-bbbbbb"
     assert sorted(p.name for p in run.iterdir()) == ["00_environment.html", "00_environment.ipynb",
                                                      "90_run_report.html", "90_run_report.ipynb", "junit.xml",
@@ -90,8 +91,9 @@ def test_copies_reports_notebooks_summary_and_junit_only(outputs: Path, tmp_path
     assert not (site / "compare").exists()
     assert _broken_links(site) == []
     data = json.loads((site / "index.json").read_text())
-    assert [e["env"] for e in data["envs"]] == ["dev", "staging"]
+    assert [e["env"] for e in data["envs"]] == ["dev", "prod", "staging"]
     assert [r["verdict"] for r in data["envs"][0]["runs"]] == ["failed", "passed"]
+    assert [r["verdict"] for r in data["envs"][1]["runs"]] == ["unfinished"]
 
 
 def test_a_site_keeps_its_history_and_a_second_publish_copies_nothing_new(outputs: Path, tmp_path: Path) -> None:
@@ -102,7 +104,7 @@ def test_a_site_keeps_its_history_and_a_second_publish_copies_nothing_new(output
     fresh = tmp_path / "next-night"  # the next CI job sees only tonight's run; the site (restored) has the rest
     _run(fresh, "dev", "20261128T010000Z-dddddd")
     code, message = _publish(site, fresh)
-    assert code == 0 and "published 4 runs of 2 environments" in message
+    assert code == 0 and "published 5 runs of 3 environments" in message
     runs = [r["run_id"] for r in json.loads((site / "index.json").read_text())["envs"][0]["runs"]]
     assert runs == ["20261128T010000Z-dddddd", "20261127T010000Z-bbbbbb", "20261126T010000Z-aaaaaa"]
     assert _broken_links(site) == []
@@ -121,13 +123,13 @@ def test_one_env_and_a_site_inside_the_outputs(outputs: Path) -> None:
     assert code == 0
     assert [e["env"] for e in json.loads((site / "index.json").read_text())["envs"]] == ["staging"]
     code, message = _publish(site, outputs)  # --all: the site folder itself is not taken for an environment
-    assert code == 0 and "(dev, staging)" in message
+    assert code == 0 and "(dev, prod, staging)" in message
 
 
 def test_nothing_to_publish_is_exit_2_with_the_reason(outputs: Path, tmp_path: Path) -> None:
-    code, message = _publish(tmp_path / "site", outputs, "prod")
+    code, message = _publish(tmp_path / "site", outputs, "qa")
     assert code == 2
-    assert "no runs of environment 'prod'" in message and "environments with runs: dev, staging" in message
+    assert "no runs of environment 'qa'" in message and "environments with runs: dev, prod, staging" in message
     assert _publish(tmp_path / "site", outputs, "../dev")[0] == 2
     code, message = _publish(tmp_path / "site", tmp_path / "nothing-here")
     assert code == 2 and "no environment with runs" in message

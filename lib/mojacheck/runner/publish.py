@@ -97,6 +97,7 @@ def _copy_env(source: Path, target: Path) -> int:
 
     copied = 0
     for run in run_folders(source):
+        (target / run.name).mkdir(parents=True, exist_ok=True)  # an empty one too: a run that could not start
         for path in sorted(run.iterdir()):
             if not path.is_file() or path.is_symlink() or not is_run_file(path):
                 continue
@@ -104,7 +105,6 @@ def _copy_env(source: Path, target: Path) -> int:
             stat = path.stat()
             if dest.is_file() and dest.stat().st_size == stat.st_size and dest.stat().st_mtime == stat.st_mtime:
                 continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, dest)
             copied += 1
     return copied

@@ -86,7 +86,10 @@ def test_runs_newest_first_with_unfinished_and_unreadable_ones_listed(tmp_path: 
     assert env.runs[1].notebooks()[0] == {"name": "00_environment", "status": "failed",
                                           "html": "00_environment.html", "ipynb": "00_environment.ipynb"}
     assert env.trend is not None and env.trend.startswith("data:image/png;base64,")
-    assert "2 finished runs" in env.trend_note and "SKIPPED 20261125T010000Z-dddddd" in env.trend_note
+    assert "SKIPPED 20261125T010000Z-dddddd" in env.trend_note and "1 run folder(s) without summary" in env.trend_note
+    _run(tmp_path, "solo", "20261127T010000Z-eeeeee")
+    lone = publish.read_env(tmp_path, "solo")
+    assert lone.trend is None and lone.trend_note == "No trend yet: it starts with the second finished run."
 
 
 def test_index_lists_every_env_and_run_with_relative_links_that_resolve(tmp_path: Path) -> None:
@@ -99,7 +102,7 @@ def test_index_lists_every_env_and_run_with_relative_links_that_resolve(tmp_path
 
     found = links_of(page)
     assert found.scripts == 0
-    assert all(src.startswith("data:image/png;base64,") for src in found.srcs) and len(found.srcs) == 2
+    assert all(src.startswith("data:image/png;base64,") for src in found.srcs) and len(found.srcs) == 1  # dev's
     files = [h for h in found.hrefs if not h.startswith("#")]
     assert files and not [h for h in files if re.match(r"^[a-z]+:|^/", h)]  # relative only
     missing = [h for h in files if not (tmp_path / unquote(h)).is_file() and h != "index.json"]
@@ -110,6 +113,7 @@ def test_index_lists_every_env_and_run_with_relative_links_that_resolve(tmp_path
     assert "staging%20%26%20qa/20261127T020000Z-cccccc/20_p2p_golden_path.html" in files
     assert page.index("id='dev--20261127T010000Z-bbbbbb'") < page.index("id='dev--20261126T010000Z-aaaaaa'")
     assert "COULD NOT RUN" in page and "FAILED" in page and "PASSED" in page
+    assert "staging &amp; qa <small>1 run</small>" in page and "dev <small>2 runs</small>" in page
     assert "dev/20261126T010000Z-aaaaaa/90_run_report.html" in files
     assert "http://" not in page and "https://" not in page
 

@@ -150,7 +150,7 @@ def read_env(site: Path, env: str, *, with_trend: bool = True) -> EnvIndex:
     if with_trend:
         history = trends.load_history(site / env)
         index.trend = trend_png(history)
-        index.trend_note = trends.describe(history)
+        index.trend_note = _trend_note(history)
     return index
 
 
@@ -165,10 +165,19 @@ def _moment(run: RunEntry) -> datetime:
     return datetime.min.replace(tzinfo=UTC)
 
 
+def _trend_note(history: trends.History) -> str:
+    """Why there is no chart, and the run folders the chart leaves out (unfinished, unreadable)."""
+    n = len(history.summaries)
+    lines = [] if n >= 2 else ["No trend yet: it starts with the second finished run." if n else
+                               "No finished run, so no trend."]
+    return "\n".join(lines + trends.describe(history).splitlines()[1:])
+
+
 def trend_png(history: trends.History) -> str | None:
-    """The trend chart (pass rate and duration over time) as a PNG data URI; None without a finished run."""
+    """The trend chart (pass rate and duration over time) as a PNG data URI; None with fewer than two finished runs
+    (one point draws no trend, and matplotlib spreads a lone date over years)."""
     runs = trends.runs_frame(history)
-    if runs.empty:
+    if len(runs) < 2:
         return None
     figure = trends.trend_chart(runs)
     buffer = io.BytesIO()
@@ -246,7 +255,8 @@ _RUN_HEAD = ("started", "run", "release", "verdict", "checks", "duration", "repo
 
 def _env_section(env: EnvIndex) -> str:
     anchor = html.escape(f"env-{env.env}", quote=True)
-    parts = [f"<section id='{anchor}'><h2>{html.escape(env.env)} <small>{len(env.runs)} runs</small></h2>"]
+    count = f"{len(env.runs)} run{'' if len(env.runs) == 1 else 's'}"
+    parts = [f"<section id='{anchor}'><h2>{html.escape(env.env)} <small>{count}</small></h2>"]
     if env.trend:
         parts.append(f"<img class='trend' alt='trend of {html.escape(env.env)}: pass rate and duration per run' "
                      f"src='{env.trend}'>")

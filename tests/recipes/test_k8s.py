@@ -143,8 +143,9 @@ def test_an_environments_pieces_fit_together(env: str, tmp_path: Path) -> None:
     assert {routes[r] for r in ("consentRequests", "consents", "thirdpartyRequests", "accounts", "services")} == {
         params.services.thirdparty}
     # exit 1 (a check failed) fails the job at once; exit 2 is left to backoffLimit
-    rule, = cronjob["spec"]["jobTemplate"]["spec"]["podFailurePolicy"]["rules"]
+    rule, evicted = cronjob["spec"]["jobTemplate"]["spec"]["podFailurePolicy"]["rules"]
     assert rule["action"] == "FailJob" and rule["onExitCodes"]["values"] == [1]
+    assert evicted == {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
     assert rule["onExitCodes"]["containerName"] == suite["name"]
     claim = next(v for v in pod["volumes"] if v["name"] == "outputs")["persistentVolumeClaim"]["claimName"]
     assert _kind("PersistentVolumeClaim", claim)

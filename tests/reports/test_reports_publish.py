@@ -64,6 +64,11 @@ def test_verdict_follows_the_runs_exit_code() -> None:
     crashed["notebooks"][0]["status"] = "error"  # exit 2 wins over a failed check, as in the runner
     crashed["totals"]["failed"] = 3
     assert publish.verdict_of(crashed) == "error"
+    interrupted = summary("x", "17", [check("a")])  # the runner's record of a run a signal stopped (130, 143)
+    interrupted["stopped"] = {"reason": "interrupted by SIGTERM", "signal": "SIGTERM", "not_run": ["40_settlement"]}
+    assert publish.verdict_of(interrupted) == "interrupted"
+    interrupted["stopped"]["signal"] = None  # an embedded service died mid-run: exit 2
+    assert publish.verdict_of(interrupted) == "error"
 
 
 def test_runs_newest_first_with_unfinished_and_unreadable_ones_listed(tmp_path: Path) -> None:
@@ -138,3 +143,14 @@ def test_env_folders_are_told_from_other_commands_folders(tmp_path: Path) -> Non
     (tmp_path / "down" / "20261127T010000Z-ffffff").mkdir(parents=True)  # exit 2 before any notebook ran
     (tmp_path / "notes").mkdir()
     assert [p.name for p in sorted(tmp_path.iterdir()) if publish.is_env_dir(p)] == ["dev", "down"]
+
+
+def test_a_stopped_run_says_why_and_what_did_not_run(tmp_path: Path) -> None:
+    folder = _run(tmp_path, "dev", "20261127T010000Z-bbbbbb")
+    data = json.loads((folder / "summary.json").read_text())
+    data["stopped"] = {"reason": "interrupted by SIGTERM", "signal": "SIGTERM", "not_run": ["40_settlement"]}
+    (folder / "summary.json").write_text(json.dumps(data))
+    env = publish.read_env(tmp_path, "dev", with_trend=False)
+    page = publish.render_index([env], generated=NOW)
+    assert "INTERRUPTED" in page and "stopped early: interrupted by SIGTERM; not run: 40_settlement" in page
+    assert publish.index_data([env], generated=NOW)["envs"][0]["runs"][0]["stopped"]["signal"] == "SIGTERM"

@@ -33,6 +33,7 @@ _VERDICTS = {  # verdict → (label, background, text colour)
     "passed": ("PASSED", "#e6f4ea", "#1e7e34"),
     "failed": ("FAILED", "#fdecea", "#b00020"),
     "error": ("COULD NOT RUN", "#fff4e5", "#8a4b00"),
+    "interrupted": ("INTERRUPTED", "#fff4e5", "#8a4b00"),
     "unfinished": ("NO SUMMARY", "#eef0f3", "#4a5568"),
     "unreadable": ("UNREADABLE", "#eef0f3", "#4a5568"),
 }
@@ -116,8 +117,12 @@ class EnvIndex:
 
 
 def verdict_of(summary: dict[str, Any]) -> str:
-    """The run's verdict as its exit code told it: `error` when a notebook stopped outside a check (exit 2),
-    `failed` when a check failed (exit 1), else `passed` (exit 0)."""
+    """The run's verdict as its exit code told it: `interrupted` when a signal stopped it (130, 143), `error` when it
+    stopped early otherwise or a notebook stopped outside a check (2), `failed` when a check failed (1), else
+    `passed` (0)."""
+    stopped = summary.get("stopped")
+    if isinstance(stopped, dict):
+        return "interrupted" if stopped.get("signal") else "error"
     notebooks = [n for n in summary.get("notebooks", []) if isinstance(n, dict)]
     if any(n.get("status") == "error" for n in notebooks):
         return "error"
@@ -232,6 +237,11 @@ def _run_row(run: RunEntry) -> str:
     else:
         failed = int(t.get("failed") or 0)
         checks = f"{int(t.get('passed') or 0)} passed, " + (f"<b>{failed} failed</b>" if failed else "0 failed")
+        stopped = run.summary.get("stopped")
+        if isinstance(stopped, dict):
+            not_run = ", ".join(str(n) for n in stopped.get("not_run") or []) or "none"
+            checks += (f"<br><small>stopped early: {html.escape(str(stopped.get('reason') or ''))}; "
+                       f"not run: {html.escape(not_run)}</small>")
     report = _a(run.link(f"{REPORT}.html"), "run report") if f"{REPORT}.html" in run.files else "—"
     data = [_a(run.link(f), f) for f in ("summary.json", "junit.xml") if f in run.files]
     cells = [
@@ -319,6 +329,7 @@ def index_data(envs: list[EnvIndex], *, generated: datetime) -> dict[str, Any]:
         t = r.totals
         return {"run_id": r.run_id, "started": r.started or None, "release": r.release or None,
                 "verdict": r.verdict, "duration_s": (r.summary or {}).get("duration_s"),
+                "stopped": (r.summary or {}).get("stopped"),
                 "checks": t.get("checks"), "passed": t.get("passed"), "failed": t.get("failed"),
                 "report": r.link(f"{REPORT}.html") if f"{REPORT}.html" in r.files else None,
                 "notebooks": [{"name": nb["name"], "status": nb["status"], "html": r.link(nb["html"]),

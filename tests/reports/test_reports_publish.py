@@ -83,6 +83,7 @@ def test_runs_newest_first_with_unfinished_and_unreadable_ones_listed(tmp_path: 
     (tmp_path / "dev" / "latest").symlink_to("20261127T010000Z-bbbbbb")
     (tmp_path / "dev" / "snapshots").mkdir()
     (tmp_path / "dev" / "20261127T010000Z-bbbbbb" / "hub.log").write_text("log")
+    (tmp_path / "dev" / "20261127T010000Z-bbbbbb" / "91_trends.ipynb").write_text("{}")  # its HTML failed
 
     env = publish.read_env(tmp_path, "dev")
     assert [r.run_id[:8] for r in env.runs] == ["20261128", "20261127", "20261126", "20261125"]
@@ -90,6 +91,8 @@ def test_runs_newest_first_with_unfinished_and_unreadable_ones_listed(tmp_path: 
     assert "hub.log" not in env.runs[1].files and "summary.json" in env.runs[1].files
     assert env.runs[1].notebooks()[0] == {"name": "00_environment", "status": "failed",
                                           "html": "00_environment.html", "ipynb": "00_environment.ipynb"}
+    assert env.runs[1].notebooks()[-1] == {"name": "91_trends", "status": None, "html": None,
+                                           "ipynb": "91_trends.ipynb"}
     assert env.trend is not None and env.trend.startswith("data:image/png;base64,")
     assert "SKIPPED 20261125T010000Z-dddddd" in env.trend_note and "1 run folder(s) without summary" in env.trend_note
     _run(tmp_path, "solo", "20261127T010000Z-eeeeee")

@@ -94,11 +94,12 @@ class RunEntry:
         return totals if isinstance(totals, dict) else {}
 
     def notebooks(self) -> list[dict[str, Any]]:
-        """Each notebook that has HTML, in run order: name, status (from the summary, when it says) and files."""
+        """Each notebook of the run, in run order: name, status (from the summary, when it says) and its files (HTML
+        None when it could not be rendered, ipynb None when not kept)."""
         status = {n.get("name"): n.get("status") for n in (self.summary or {}).get("notebooks", [])
                   if isinstance(n, dict)}
-        stems = sorted(f[:-5] for f in self.files if f.endswith(".html"))
-        return [{"name": s, "status": status.get(s), "html": f"{s}.html",
+        stems = sorted({f.rsplit(".", 1)[0] for f in self.files if f.endswith((".html", ".ipynb"))})
+        return [{"name": s, "status": status.get(s), "html": f"{s}.html" if f"{s}.html" in self.files else None,
                  "ipynb": f"{s}.ipynb" if f"{s}.ipynb" in self.files else None} for s in stems]
 
     def link(self, name: str) -> str:
@@ -108,7 +109,7 @@ class RunEntry:
 
 @dataclass
 class EnvIndex:
-    """One environment's runs (newest first) and its trend chart (a PNG data URI, None without a finished run)."""
+    """One environment's runs (newest first) and its trend chart (a PNG data URI; None before two finished runs)."""
 
     env: str
     runs: list[RunEntry] = field(default_factory=list)
@@ -223,11 +224,11 @@ def _notebook_links(run: RunEntry) -> str:
     links = []
     for nb in run.notebooks():
         cls = {"failed": "nb-failed", "error": "nb-error"}.get(nb["status"] or "", "")
-        link = _a(run.link(nb["html"]), nb["name"], cls)
+        link = _a(run.link(nb["html"]), nb["name"], cls) if nb["html"] else html.escape(nb["name"])
         if nb["ipynb"]:
             link += f" <small>({_a(run.link(nb['ipynb']), 'ipynb')})</small>"
         links.append(link)
-    return "<br>".join(links) or "<i>no notebook HTML</i>"
+    return "<br>".join(links) or "<i>no notebook</i>"
 
 
 def _run_row(run: RunEntry) -> str:
@@ -332,7 +333,8 @@ def index_data(envs: list[EnvIndex], *, generated: datetime) -> dict[str, Any]:
                 "stopped": (r.summary or {}).get("stopped"),
                 "checks": t.get("checks"), "passed": t.get("passed"), "failed": t.get("failed"),
                 "report": r.link(f"{REPORT}.html") if f"{REPORT}.html" in r.files else None,
-                "notebooks": [{"name": nb["name"], "status": nb["status"], "html": r.link(nb["html"]),
+                "notebooks": [{"name": nb["name"], "status": nb["status"],
+                               "html": r.link(nb["html"]) if nb["html"] else None,
                                "ipynb": r.link(nb["ipynb"]) if nb["ipynb"] else None} for nb in r.notebooks()],
                 "summary": r.link("summary.json") if "summary.json" in r.files else None,
                 "junit": r.link("junit.xml") if "junit.xml" in r.files else None}

@@ -120,6 +120,8 @@ def test_the_upgrade_dag_runs_snapshots_and_compares_around_an_upgrade(
             "notebooks": "20_p2p_golden_path"}
     code, log = _dags_test({**env, "MOJACHECK_RUN_ARGS": ""}, "mojacheck_upgrade", "--conf", json.dumps(conf))
     assert code == 0, log[-4000:]
+    assert _exit_codes(log) == dict.fromkeys(("run_before", "snapshot_before", "upgrade", "snapshot_after",
+                                              "snapshot_diff", "run_after", "compare", "verdict"), 0)
     folder, = (project / "outputs" / "upgrade").glob("af-upgrade-*")
     before = json.loads(next((folder / "before" / "af-upgrade").glob("2*/summary.json")).read_text())
     after = json.loads(next((folder / "after" / "af-upgrade").glob("2*/summary.json")).read_text())

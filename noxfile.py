@@ -1,5 +1,6 @@
-"""nox sessions: `run` (the suite against params/local.yaml by default), `upgrade`, `tests`, `lint`, and `mojacheck`
-(any mojacheck command).
+"""nox sessions: `run` (the suite against params/local.yaml by default), `upgrade`, `tests`, `lint`, `mojacheck`
+(any mojacheck command), and the nightly recipes run for real (each installs what it needs into its own venv; none is
+part of `tests`): `container`, `gitlab`, `airflow`, `site`.
 
     nox -s run                              # embedded hub + simulator, every notebook
     nox -s run -- --set hub.release=13      # anything after -- goes to `mojacheck run`
@@ -7,6 +8,10 @@
     nox -s upgrade                          # upgrade rehearsal 13 → 14 → 17, writes outputs/upgrade/<id>/
     nox -s upgrade -- --releases 14,17      # anything after -- goes to `mojacheck upgrade`
     nox -s mojacheck -- compare outputs/local/A outputs/local/B     # any command: compare, snapshot, specs, …
+    nox -s container                        # hadolint + the Containerfile's build replayed, its command run offline
+    nox -s gitlab                           # examples/gitlab-ci.yml run by gitlab-ci-local (needs npx, rsync)
+    nox -s airflow                          # examples/airflow DAGs under `airflow dags test` (Airflow 3; 2.x too)
+    nox -s site                             # `mojacheck publish` over real runs, checked in headless Chromium
 
 `run`, `upgrade` and `tests` first make sure the official FSPIOP API definitions are in the user's cache
 (`mojacheck specs`), so callback bodies are validated on a fresh machine. `run`, `upgrade` and `mojacheck` end with
@@ -156,3 +161,52 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")
+
+
+# ---------------------------------------------------------------- nightly recipes, run for real
+
+
+def _heavy(session: nox.Session, test: str) -> None:
+    """The recipe's own test module (marked heavy, so `nox -s tests` leaves it out), output shown as it runs."""
+    session.run("pytest", "-q", "-s", "-m", "heavy", f"tests/recipes/{test}", *session.posargs,
+                env=KERNEL_ENV)
+
+
+@nox.session
+def container(session: nox.Session) -> None:
+    """The Containerfile without a container runtime: hadolint, its build replayed in clean venvs (pip, `mojacheck
+    specs`), its default command run as its user with no network."""
+    _install(session, ("dev",))
+    session.run("hadolint", "Containerfile")
+    _heavy(session, "test_container_replay.py")
+
+
+@nox.session
+def gitlab(session: nox.Session) -> None:
+    """examples/gitlab-ci.yml run by gitlab-ci-local (npm; shell executor): three envs (passed, a failed check,
+    hub down) and Pages, twice. Needs node/npx, git and rsync on the machine."""
+    _install(session, ("dev",))
+    _fetch_specs(session)
+    _heavy(session, "test_gitlab_ci_local.py")
+
+
+@nox.session
+@nox.parametrize("airflow", ["3.3.2", "2.11.2"])
+def airflow(session: nox.Session, airflow: str) -> None:
+    """examples/airflow/mojacheck_dag.py under `airflow dags test` (SQLite, no scheduler) against the embedded hub:
+    `nox -s airflow` runs both versions, `nox -s "airflow(airflow='3.3.2')"` one."""
+    _install(session, ("dev",))
+    session.install(f"apache-airflow=={airflow}")
+    session.run("pip", "check")
+    _fetch_specs(session)
+    _heavy(session, "test_airflow_dags.py")
+
+
+@nox.session
+def site(session: nox.Session) -> None:
+    """`mojacheck publish --all` over three real runs of two envs, opened from disk in headless Chromium (Debian's
+    /usr/bin/chromium, driven by Playwright, which downloads no browser): every link followed, a screenshot kept."""
+    _install(session, ("dev",))
+    session.install("playwright")
+    _fetch_specs(session)
+    _heavy(session, "test_site_browser.py")

@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_snapshot_diff(commands)
     _add_upgrade(commands)
     _add_specs(commands)
+    _add_publish(commands)
     return parser
 
 
@@ -298,6 +299,35 @@ def _specs(ns: argparse.Namespace) -> int:
     from mojacheck.runner.specs import fetch_specs
 
     return fetch_specs()
+
+
+# ---------------------------------------------------------------- publish
+
+
+def _add_publish(commands: argparse._SubParsersAction) -> None:
+    p = _command(commands, "publish", _publish,
+                 help="write a static, offline evidence index (index.html) over the run folders",
+                 description="Write DIR/index.html and DIR/index.json: every run of the chosen environments, newest "
+                             "first, with time, hub release, verdict, checks, links to its report and notebooks, and "
+                             "each environment's trend chart. Runs are copied into DIR (their HTML, executed "
+                             "notebooks, summary.json and junit.xml; runs already in DIR are kept) unless DIR is the "
+                             "outputs folder itself. Every link is relative: upload DIR to any static host or open it "
+                             "from disk.",
+                 epilog="exit codes: 0 index written, 2 nothing to publish or DIR cannot be written")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--env", dest="envs", action="append", metavar="NAME",
+                       help="publish this environment's runs (repeatable)")
+    which.add_argument("--all", action="store_true", help="every environment with runs (in the outputs or in DIR)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the site folder, e.g. public")
+    p.add_argument("--output-root", type=Path, default=None, help="where the runs are (default: <root>/outputs)")
+    p.add_argument("--root", type=Path, default=None, help="project root (default: found from cwd)")
+
+
+def _publish(ns: argparse.Namespace) -> int:
+    from mojacheck.runner.publish import PublishOptions, publish
+
+    options = PublishOptions(out=ns.out, envs=ns.envs or (), output_root=ns.output_root, root=ns.root)
+    return publish(options).exit_code
 
 
 if __name__ == "__main__":

@@ -124,6 +124,15 @@ def _mojacheck_run(root: Path) -> subprocess.Popen[str]:
                              "--output-root", str(root / "out")], stderr=subprocess.PIPE, text=True, env=env)
 
 
+def _pid_in(folder: Path) -> int | None:
+    """The kernel's pid once the waiting notebook has written it whole (the file exists before its digits)."""
+    for path in folder.glob("*/kernel.pid"):
+        text = path.read_text().strip()
+        if text.isdigit():
+            return int(text)
+    return None
+
+
 WAIT_CELL = '''
 import os, pathlib, time
 pathlib.Path(run_dir, "kernel.pid").write_text(str(os.getpid()))
@@ -137,10 +146,16 @@ def test_sigterm_stops_services_and_kernel_and_keeps_what_the_run_has(tmp_path: 
                                                   WAIT_CELL], "30_never.ipynb": [PASS_CELL]})
     proc = _mojacheck_run(root)
     pid_files = root / "out" / "test"
-    _wait_for("the waiting notebook", lambda: any(pid_files.glob("*/kernel.pid")))
-    kernel = int(next(pid_files.glob("*/kernel.pid")).read_text())
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _wait_for("the waiting notebook", lambda: _pid_in(pid_files) is not None)
+        kernel = _pid_in(pid_files)
+        assert kernel is not None
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:  # a failed wait must not leave the run (and its hub, simulator and kernel) behind
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
     assert proc.returncode == 143, err
     assert "stopped early: interrupted by SIGTERM" in err
     _wait_for("the kernel to be gone", lambda: not _alive(kernel), timeout=15)

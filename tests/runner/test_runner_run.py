@@ -204,3 +204,23 @@ def test_a_crash_of_mojacheck_itself_exits_2_not_1(monkeypatch: pytest.MonkeyPat
     assert cli_main(["run", "--env", "local"]) == 2
     err = capsys.readouterr().err
     assert "AttributeError: a bug" in err and "run stopped on an unexpected error" in err
+
+
+REQUIRED_CELLS = [
+    'import mojacheck as mc\nrun = mc.connect(params)\nwith run.scenario("the setup later cells use", required=True):\n'
+    '    run.check("a check before it breaks", 1, 1)\n    raise ValueError("the hub refused the currency")',
+    'with run.scenario("builds on the setup"):\n    run.check("never reached", 1, 1)',
+]
+
+
+def test_a_failed_required_scenario_stops_the_notebook_as_a_failure_not_a_crash(tmp_path: Path,
+                                                                                stub_url: str) -> None:
+    """A scenario later cells build on fails: the notebook stops there with one sentence and counts as failed
+    (exit 1), instead of crashing later cells on names it never set (a NameError, exit 2)."""
+    root = make_project(tmp_path, stub_url, {"40_required.ipynb": REQUIRED_CELLS})
+    result, err = _run(root)
+    assert result.exit_code == 1, err
+    summary = result.summary
+    assert summary["notebooks"][0]["status"] == "failed"
+    assert [c["name"] for c in summary["checks"]] == ["a check before it breaks", "scenario ran to the end"]
+    assert "ScenarioStopped" in err

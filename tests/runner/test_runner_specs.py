@@ -87,6 +87,7 @@ def test_a_good_tarball_fills_the_cache_with_docs_and_a_manifest(npm: Path) -> N
         "package": specs.PACKAGE, "version": specs.VERSION, "integrity": specs.INTEGRITY}
     assert manifest["fetched"].endswith("Z")
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no staging folder left behind
+    assert folder.stat().st_mode & 0o055 == 0o055  # readable by others: an image's user, a shared cache
     assert specs.is_cached()
     assert spec_status(str(specs.pinned_spec_dir())).line() == f"spec validation on (api-snippets {specs.VERSION})"
     assert "fetched (integrity checked)" in text

@@ -21,7 +21,7 @@ from mojacheck.evidence.checks import Check, Record, Scenario, Totals, unique_na
 from mojacheck.evidence.conformance import Conformance
 from mojacheck.expectations import Expectations, from_params
 from mojacheck.fspiop import Exchange, HttpClient, request_headers
-from mojacheck.fspiop.errors import MojacheckError, UnexpectedResponse
+from mojacheck.fspiop.errors import MojacheckError, ScenarioStopped, UnexpectedResponse
 
 __all__ = ["Session", "connect"]
 
@@ -105,20 +105,28 @@ class Session:
 
     # -- scenarios and checks -----------------------------------------------------------------------------
     @contextmanager
-    def scenario(self, name: str, *, expectation: str | None = None) -> Iterator[Scenario]:
+    def scenario(self, name: str, *, expectation: str | None = None, required: bool = False) -> Iterator[Scenario]:
         """Group checks and evidence. An error inside is a failed check, and the notebook goes on. A name this
         notebook already used gets the next ordinal (" #2"). `expectation` names the release-expectations entry its
-        checks assert unless they name their own (a scenario that only some releases have, e.g. `fx_available`)."""
+        checks assert unless they name their own (a scenario that only some releases have, e.g. `fx_available`).
+        `required`: the rest of the notebook builds on this scenario (its ids, its positions), so when it cannot
+        run to the end the notebook stops after recording the failure, with one sentence (`ScenarioStopped`),
+        instead of failing later cells on names it never set."""
         current = Scenario(unique_name(name, self._scenario_names), len(self.scenarios), expectation=expectation)
         self.scenarios.append(current)
         self._current = current
+        stopped: Exception | None = None
         try:
             yield current
         except Exception as exc:
             detail = str(exc) if isinstance(exc, MojacheckError) else traceback.format_exc(limit=3)
             current.check("scenario ran to the end", "no error", f"{type(exc).__name__}: {detail}")
+            stopped = exc if required else None
         finally:
             self._finish(current)
+        if stopped is not None:
+            raise ScenarioStopped(f"the rest of this notebook builds on the scenario \u201c{current.name}\u201d, which "
+                                  f"stopped ({type(stopped).__name__}); its failed check says why") from stopped
 
     def _finish(self, scenario: Scenario) -> None:
         scenario.finished = time.monotonic()

@@ -15,6 +15,7 @@ runner) may raise these. Exceptions carry the request/response they are about wh
     ├── CallbackTimeout        an awaited callback did not arrive by its deadline
     ├── WaitTimeout            a state awaited by polling was not reached by its deadline
     ├── NotReady               a notebook cannot start: what it needs could not be established
+    ├── ScenarioStopped        a scenario the rest of the notebook builds on failed: the notebook stops there
     └── RunError               the runner could not do the run (exit code 2)
 """
 
@@ -86,6 +87,14 @@ class NotReady(MojacheckError):
     established. Shown in a notebook as its one sentence, not a traceback: the reader has nothing to debug."""
 
     def _render_traceback_(self) -> list[str]:  # IPython shows this instead of the traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
+class ScenarioStopped(MojacheckError):
+    """A scenario marked `required` did not run to the end, so the notebook stops after it: its failed check is
+    already recorded (the runner counts the notebook as failed, exit 1, not as crashed). One sentence in a notebook."""
+
+    def _render_traceback_(self) -> list[str]:
         return [f"{type(self).__name__}: {self}"]
 
 

@@ -237,7 +237,7 @@ def _first_line(text: str) -> str:
 
 
 def _exit_code(results: list[NotebookResult]) -> int:
-    if any(r.error is not None for r in results):
+    if any(r.status == "error" for r in results):
         return EXIT_ERROR
     return EXIT_FAILED if any(r.failed for r in results) else EXIT_PASSED
 

@@ -14,6 +14,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import IO, Any
 
+STOPPED_AFTER_FAILURE = "ScenarioStopped"  # fspiop.errors.ScenarioStopped, as papermill names it
 NOTEBOOK_NAME = re.compile(r"^\d\d_.+\.ipynb$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -54,7 +55,9 @@ class NotebookResult:
 
     @property
     def status(self) -> str:
-        if self.error is not None:
+        """passed, failed (a check failed; also a notebook that stopped after a failed `required` scenario), or
+        error (it crashed outside a check)."""
+        if self.error is not None and not (self.error.ename == STOPPED_AFTER_FAILURE and self.failed):
             return "error"
         return "failed" if self.failed else "passed"
 

@@ -110,6 +110,7 @@ def _install(tarball: Path, root: Path, target: Path) -> None:
                        f"{pin.INTEGRITY}: refused, nothing was written to the cache")
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=root))
+    staging.chmod(0o755)  # mkdtemp makes it 0700: the definitions are public, other users (an image's) read them
     try:
         _extract(tarball, staging)
         have = pin.available_versions(staging / "docs")

@@ -137,19 +137,20 @@ def test_conversion_expires_while_reserved(fx: Fx) -> None:
 
 
 def test_fulfilled_conversion_waits_and_expires_with_its_dependent_transfer(fx: Fx) -> None:
-    body = reserved_conversion(fx, expires_in=0.6)
+    # margins for a loaded machine: the FXP's fulfil must land before the conversion's expiration
+    body = reserved_conversion(fx, expires_in=2.0)
     cid = body["commitRequestId"]
-    canary = fx_transfer_body(fx, "1", "650", expires_in=0.6)  # never fulfilled: its 3303 shows the sweep has run
+    canary = fx_transfer_body(fx, "1", "650", expires_in=2.0)  # never fulfilled: its 3303 shows the sweep has run
     _prepare(fx, canary)
-    fx.receiver.get(fx.payer, "PUT", f"/fxTransfers/{canary['commitRequestId']}/error", timeout=5)
+    fx.receiver.get(fx.payer, "PUT", f"/fxTransfers/{canary['commitRequestId']}/error", timeout=10)
     assert _state(fx, fx.payer, cid) == "RESERVED"  # past its expiration, still waiting for the dependent transfer
     assert fx.positions()["payer"] == "100"
-    transfer = dependent_body(fx, body, expires_in=0.8)
+    transfer = dependent_body(fx, body, expires_in=1.5)
     tid = transfer["transferId"]
     fx.post("/transfers", fx.payer, fx.payee, transfer)
     fx.receiver.get(fx.payee, "POST", "/transfers")
     for fsp in (fx.payer, fx.payee):
-        assert fx.receiver.get(fsp, "PUT", f"/transfers/{tid}/error", timeout=5).error_code == "3303"
+        assert fx.receiver.get(fsp, "PUT", f"/transfers/{tid}/error", timeout=10).error_code == "3303"
     fx_errors = [fx.receiver.get(fsp, "PUT", f"/fxTransfers/{cid}/error") for fsp in (fx.payer, fx.fxp)]
     assert {e.error_code for e in fx_errors} == {"3303"}
     assert not fx.receiver.find(fx.fxp, "PATCH", f"/fxTransfers/{cid}")  # no PATCH on expiry

@@ -129,7 +129,7 @@ def test_conversion_expires_while_reserved(fx: Fx) -> None:
     cid = body["commitRequestId"]
     _prepare(fx, body)
     for fsp in (fx.payer, fx.fxp):
-        err = fx.receiver.get(fsp, "PUT", f"/fxTransfers/{cid}/error", timeout=5)
+        err = fx.receiver.get(fsp, "PUT", f"/fxTransfers/{cid}/error", timeout=15)
         assert err.error_code == "3303" and err.headers["fspiop-source"] == "Hub"
     assert fx.positions() == RESTORED
     fxp_fulfil(fx, cid)  # late: dropped without a callback, as in central-ledger
@@ -284,7 +284,7 @@ def test_fxp_answering_aborted_is_ignored_and_the_conversion_later_expires(hub: 
     _prepare(fx, body)
     fxp_fulfil(fx, cid, state="ABORTED")  # central-ledger's fx-reject: ignored
     assert fx.positions()["payer"] == "100"
-    assert fx.receiver.get(fx.payer, "PUT", f"/fxTransfers/{cid}/error", timeout=5).error_code == "3303"
+    assert fx.receiver.get(fx.payer, "PUT", f"/fxTransfers/{cid}/error", timeout=15).error_code == "3303"
     assert fx.positions() == RESTORED
 
 

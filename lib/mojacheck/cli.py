@@ -113,6 +113,13 @@ def _add_hub(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--on-us", action="store_true", help="allow transfers with payer = payee")
     p.add_argument("--supported-versions", type=_versions, default=None, metavar="V,V",
                    help="FSPIOP versions accepted, e.g. 1.0,1.1 (default: the release's own list)")
+    p.add_argument("--content-version", type=_version, default="1.1", metavar="V",
+                   help="FSPIOP version of the messages the hub originates (PROTOCOL_VERSIONS.CONTENT.DEFAULT; "
+                        "default %(default)s, as Mojaloop's reference deployments)")
+    p.add_argument("--resource-versions", type=_resource_versions, default=(), metavar="R=V,R=V",
+                   help="per-resource versions of hub-made messages, e.g. transfers=1.1,quotes=1.0 (RESOURCE_VERSIONS)")
+    p.add_argument("--transfer-confirmation-to-payee", action="store_true",
+                   help="the payee also hears the commit and the abort (SEND_TRANSFER_CONFIRMATION_TO_PAYEE)")
     p.add_argument("--delivery", choices=("aiohttp", "httpx"), default="aiohttp")
     _add_log_level(p)
 
@@ -121,6 +128,26 @@ def _add_log_level(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-level", type=str.lower, choices=_LOG_LEVELS, default="warning",
                    help="info adds one line per request served and per message sent; the start line is always "
                         "written (default: %(default)s)")
+
+
+def _version(text: str) -> str:
+    from mojacheck.hub.releases import version
+
+    try:
+        return version(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _resource_versions(text: str) -> tuple[tuple[str, str], ...]:
+    """"transfers=1.1,quotes=1.0" (the RESOURCE_VERSIONS format) → (("transfers", "1.1"), ("quotes", "1.0"))."""
+    pairs = []
+    for item in (part.strip() for part in text.split(",") if part.strip()):
+        resource, sep, value = item.partition("=")
+        if not sep or not resource.strip():
+            raise argparse.ArgumentTypeError(f"expected resource=major.minor, got {item!r}")
+        pairs.append((resource.strip(), _version(value)))
+    return tuple(pairs)
 
 
 def _versions(text: str) -> tuple[str, ...] | None:
@@ -133,7 +160,9 @@ def hub_config(ns: argparse.Namespace) -> HubConfig:
 
     return HubConfig(db_path=ns.db, release=ns.release, expiry_interval_s=ns.expiry_interval, on_us_transfers=ns.on_us,
                      supported_versions=ns.supported_versions, bearer_token=os.environ.get(TOKEN_ENV) or None,
-                     delivery_kind=ns.delivery)
+                     delivery_kind=ns.delivery, content_version=ns.content_version,
+                     resource_versions=ns.resource_versions,
+                     transfer_confirmation_to_payee=ns.transfer_confirmation_to_payee)
 
 
 def _hub(ns: argparse.Namespace) -> int:

@@ -31,7 +31,8 @@ class Expectations:
     unfunded_payer_code: str | None
     # FSPIOP versions accepted in Content-Type (and Accept): 2.0 from helm v17.
     supported_versions: tuple[str, ...]
-    # Content-Type version of messages the hub itself originates (CONTENT.DEFAULT).
+    # Content-Type version of messages the hub itself originates: a deployment setting (hub.content_version,
+    # PROTOCOL_VERSIONS.CONTENT.DEFAULT), not a release property; 1.1 in Mojaloop's reference deployments.
     hub_content_version: str
     # A payee PUT with transferState RESERVED is answered by a PATCH /transfers (FSPIOP 1.1 commit notification).
     reserved_patch: bool
@@ -48,6 +49,17 @@ class Expectations:
     # How a payer finds the FXP: "params" (fsps.fxp: no Mojaloop v17 service answers GET /services/FXP,
     # mojaloop/project#3783), "services" (the embedded hub's extension answers it); none without FX.
     fxp_discovery: str | None = None
+    # FSPIOP-Source of the messages the hub makes itself: "switch" up to helm v16, HUB_PARTICIPANT.NAME ("Hub")
+    # from v17 (central-services-shared "parameterize switch id").
+    hub_name: str = "Hub"
+    # A COMMITTED fulfil without fulfilment: central-ledger v19.14 aborts it as an invalid fulfilment (3100);
+    # before, the check was skipped and the transfer committed.
+    missing_fulfilment: str = "3100"
+    # ml-api-adapter SEND_TRANSFER_CONFIRMATION_TO_PAYEE (deployment flag): the payee also hears the commit and
+    # the aborts its answer caused.
+    transfer_confirmation_to_payee: bool = False
+    # Per-resource versions of hub-made messages where the deployment sets them (hub.resource_versions).
+    resource_versions: tuple[tuple[str, str], ...] = ()
 
     @property
     def liquidity_check(self) -> bool:
@@ -63,6 +75,10 @@ class Expectations:
     def on_us_state(self) -> str:
         """The state a GET reports afterwards for that on-us transfer."""
         return "COMMITTED" if self.on_us_transfers else "ABORTED"
+
+    def hub_version(self, resource: str) -> str:
+        """The Content-Type version of a message the hub originates about `resource` ("transfers", "quotes"…)."""
+        return dict(self.resource_versions).get(resource, self.hub_content_version)
 
     def accepts(self, version: str) -> bool:
         """Whether the hub accepts FSPIOP `version` ("2.0") in Content-Type."""
@@ -81,33 +97,41 @@ DESCRIPTIONS: dict[str, str] = {
     "ndc_exceeded_code": "payer over its net debit cap is told",
     "unfunded_payer_code": "payer without settlement funds (under its NDC) is told",
     "supported_versions": "FSPIOP versions accepted (Content-Type, Accept), listed in 3001's extensionList",
-    "hub_content_version": "Content-Type version of messages the hub originates",
+    "hub_content_version": "Content-Type version of messages the hub originates (a deployment setting)",
     "reserved_patch": "payee fulfilling with RESERVED gets PATCH COMMITTED",
     "on_us_transfers": "transfers with payer FSP = payee FSP allowed (deployment flag)",
     "expired_transfer_get": "GET of a transfer that expired while RESERVED answers",
     "unknown_payee_transfer_code": "POST /transfers to an unknown payee FSP is told",
     "fx_available": "FX becomes available: /fxQuotes, /fxTransfers and FXP positions (before: 404/3002)",
     "fxp_discovery": "how the payer finds the FXP: GET /services/FXP, or the FXP named in params",
+    "hub_name": "the name the hub signs its own messages with (FSPIOP-Source)",
+    "missing_fulfilment": "a payee committing without a fulfilment is answered",
+    "transfer_confirmation_to_payee": "the payee also hears the commit and the abort (deployment flag)",
+    "resource_versions": "versions of hub-made messages per resource, where the deployment sets them",
 }
 
 
 _TABLE: dict[str, Expectations] = {
     "13": Expectations("13", ndc_exceeded_code="4001", unfunded_payer_code=None,
                        supported_versions=("1.0", "1.1"), hub_content_version="1.1", reserved_patch=True,
-                       on_us_transfers=False, expired_transfer_get="3303"),
+                       on_us_transfers=False, expired_transfer_get="3303", hub_name="switch",
+                       missing_fulfilment="COMMITTED"),
     "14": Expectations("14", ndc_exceeded_code="4200", unfunded_payer_code="4001",
                        supported_versions=("1.0", "1.1"), hub_content_version="1.1", reserved_patch=True,
-                       on_us_transfers=False, expired_transfer_get="3303"),
+                       on_us_transfers=False, expired_transfer_get="3303", hub_name="switch",
+                       missing_fulfilment="COMMITTED"),
     "17": Expectations("17", ndc_exceeded_code="4200", unfunded_payer_code="4001",
-                       supported_versions=("1.0", "1.1", "2.0"), hub_content_version="2.0", reserved_patch=True,
+                       supported_versions=("1.0", "1.1", "2.0"), hub_content_version="1.1", reserved_patch=True,
                        on_us_transfers=False, fx_available=True, fxp_discovery="params"),
 }
 
 
 def expectations_for(release: str, *, on_us_transfers: bool | None = None,
                      supported_versions: tuple[str, ...] | list[str] | None = None,
-                     embedded: bool = False) -> Expectations:
-    """The table row for `release`, with the deployment flags the params set applied on top; `embedded` (the
+                     embedded: bool = False, content_version: str | None = None,
+                     resource_versions: dict[str, str] | None = None,
+                     transfer_confirmation_to_payee: bool | None = None) -> Expectations:
+    """The table row for `release`, with the deployment settings the params make applied on top; `embedded` (the
     embedded hub) answers GET /services/FXP where a release has FX, as a documented extension."""
     try:
         row = _TABLE[str(release)]
@@ -118,18 +142,25 @@ def expectations_for(release: str, *, on_us_transfers: bool | None = None,
     if embedded and row.fx_available:
         row = replace(row, fxp_discovery="services")
     if supported_versions:
-        versions = tuple(str(v) for v in supported_versions)
-        row = replace(row, supported_versions=versions)
-        if row.hub_content_version not in versions:  # the hub then originates in the highest accepted version
-            row = replace(row, hub_content_version=max(versions, key=lambda v: tuple(int(p) for p in v.split("."))))
+        row = replace(row, supported_versions=tuple(str(v) for v in supported_versions))
+    if content_version:
+        row = replace(row, hub_content_version=str(content_version))
+    if resource_versions:
+        row = replace(row, resource_versions=tuple(sorted((str(k), str(v)) for k, v in resource_versions.items())))
+    if transfer_confirmation_to_payee is not None:
+        row = replace(row, transfer_confirmation_to_payee=bool(transfer_confirmation_to_payee))
     return row
 
 
 def from_params(params: dict[str, Any]) -> Expectations:
+    """The row for the params' hub.release with the deployment settings they make applied."""
     deployment = params.get("deployment") or {}
-    return expectations_for(str(params["hub"]["release"]), on_us_transfers=deployment.get("on_us_transfers"),
+    hub = params["hub"]
+    return expectations_for(str(hub["release"]), on_us_transfers=deployment.get("on_us_transfers"),
                             supported_versions=deployment.get("supported_versions"),
-                            embedded=bool(params["hub"].get("embedded")))
+                            embedded=bool(hub.get("embedded")), content_version=hub.get("content_version"),
+                            resource_versions=hub.get("resource_versions"),
+                            transfer_confirmation_to_payee=deployment.get("transfer_confirmation_to_payee"))
 
 
 def release_differences(release_a: str, release_b: str) -> dict[str, tuple[Any, Any]]:

@@ -59,6 +59,12 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "db": Field("path", default="outputs/local/hub.sqlite3"),
         "expiry_interval_s": Field("number", default=1.0),
         "log_level": Field("str", default="info", choices=LOG_LEVELS),
+        # PROTOCOL_VERSIONS.CONTENT.DEFAULT: the FSPIOP version of the messages the hub originates (GET answers,
+        # errors, timeouts, PATCH, duplicate answers), independent of the versions it accepts. Mojaloop's reference
+        # deployments run 1.1; real hubs: what the deployment configured. The embedded hub speaks it.
+        "content_version": Field("version", default="1.1"),
+        # Per resource ({transfers: "1.1", quotes: "1.0"}), as RESOURCE_VERSIONS names them; null = none.
+        "resource_versions": Field("version_map", nullable=True),
     },
     "services": {
         name: _url()
@@ -98,6 +104,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "deployment": {
         "on_us_transfers": Field("bool", default=False),
         "supported_versions": Field("version_list", nullable=True),
+        # SEND_TRANSFER_CONFIRMATION_TO_PAYEE of ml-api-adapter: off in its helm chart, on in its code default.
+        "transfer_confirmation_to_payee": Field("bool", default=False),
     },
     "timeouts": {
         "callback_s": Field("number", default=10.0),
@@ -127,6 +135,8 @@ class HubParams:
     db: str  # absolute path
     expiry_interval_s: float
     log_level: str
+    content_version: str
+    resource_versions: dict[str, str] | None
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,7 @@ class ApiParams:
 class DeploymentParams:
     on_us_transfers: bool
     supported_versions: tuple[str, ...] | None
+    transfer_confirmation_to_payee: bool
 
 
 @dataclass(frozen=True)
@@ -361,6 +372,7 @@ def params_from_dict(
         sections[name] = _SECTION_TYPES[name](**values)
     currencies = _leaf(data, "currencies", TOP_LEVEL["currencies"], "currencies", ctx)
     params = Params(currencies=currencies, **sections)
+    _check_versions(params, ctx)
     _check_embedded(params, ctx)
     _check_fsps(params, ctx)
     return params
@@ -435,6 +447,7 @@ def _expected(f: Field) -> str:
         "envname": "an environment variable NAME, e.g. MOJACHECK_BEARER_TOKEN",
         "str_list": f"a list of at least {f.min_items} strings",
         "version_list": 'a list of API versions, e.g. ["1.0", "1.1"], or null',
+        "version_map": 'a mapping of resource to API version, e.g. {transfers: "1.1", quotes: "1.0"}, or null',
     }[f.kind]
 
 
@@ -532,10 +545,22 @@ def _as_version_list(value: Any, f: Field, root: Path) -> Any:
     return _BAD if _BAD in versions else tuple(versions)
 
 
+def _as_version_map(value: Any, f: Field, root: Path) -> Any:
+    if not isinstance(value, dict) or not value:
+        return _BAD
+    out = {}
+    for resource, version in value.items():
+        coerced = _as_version(version, f, root)
+        if not isinstance(resource, str) or not re.match(r"^[A-Za-z][A-Za-z0-9]*$", resource) or coerced is _BAD:
+            return _BAD
+        out[resource] = coerced
+    return out
+
+
 _COERCERS = {
     "str": _as_str, "bool": _as_bool, "port": _as_port, "number": _as_number, "url": _as_url,
     "decimal": _as_decimal, "path": _as_path, "version": _as_version, "envname": _as_envname,
-    "str_list": _as_str_list, "version_list": _as_version_list,
+    "str_list": _as_str_list, "version_list": _as_version_list, "version_map": _as_version_map,
 }
 
 
@@ -543,6 +568,21 @@ def _check_fsps(params: Params, ctx: _Ctx) -> None:
     """The FXP converts between the payer and a payee: it must be a participant of its own."""
     if params.fsps.fxp in (params.fsps.payer, *params.fsps.payees):
         ctx.fail("fsps.fxp", f"must differ from fsps.payer and fsps.payees, got {params.fsps.fxp!r}")
+
+
+_RELEASE_VERSIONS = {"13": ("1.0", "1.1"), "14": ("1.0", "1.1"), "17": ("1.0", "1.1", "2.0")}
+
+
+def _check_versions(params: Params, ctx: _Ctx) -> None:
+    """The hub cannot speak a version it does not accept (its own FSPs could not answer in it)."""
+    accepted = params.deployment.supported_versions or _RELEASE_VERSIONS[params.hub.release]
+    if params.hub.content_version not in accepted:
+        ctx.fail("hub.content_version", f"{params.hub.content_version} is not among the versions the hub accepts "
+                                        f"({', '.join(accepted)}); set deployment.supported_versions too")
+    for resource, version in (params.hub.resource_versions or {}).items():
+        if version not in accepted:
+            ctx.fail("hub.resource_versions", f"{resource}: {version} is not among the versions the hub accepts "
+                                              f"({', '.join(accepted)})")
 
 
 def _check_embedded(params: Params, ctx: _Ctx) -> None:

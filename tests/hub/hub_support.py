@@ -209,8 +209,10 @@ def transfer_body(payer: str, payee: str, amount: str = "100", *, expires_in: fl
 
 @contextmanager
 def running_hub(db_path: str, *, release: str = "17", token: str | None = None,
-                expiry_interval_s: float = 0.2) -> Iterator[HubClient]:
-    config = HubConfig(db_path=db_path, release=release, expiry_interval_s=expiry_interval_s, bearer_token=token)
+                expiry_interval_s: float = 0.2, **options: Any) -> Iterator[HubClient]:
+    """A hub on a free loopback port; ``options`` are further HubConfig fields (content_version, …)."""
+    config = HubConfig(db_path=db_path, release=release, expiry_interval_s=expiry_interval_s, bearer_token=token,
+                       **options)
     with ServerThread(create_app(config)) as server:
         client = HubClient(server.url, token)
         try:

@@ -109,10 +109,10 @@ def test_supported_versions_from_the_deployment(tmp_path: Path) -> None:
             assert info["extensionList"]["extension"] == [{"key": "1", "value": "1"}]
 
 
-def test_narrowed_versions_change_the_hub_message_version() -> None:
-    assert get_release("17").default_version == "2.0"
-    narrowed = get_release("17", ("1.0", "1.1"))
-    assert narrowed.supported == ("1.0", "1.1") and narrowed.default_version == "1.1"
+def test_narrowed_versions_and_the_hub_name_per_release() -> None:
+    assert get_release("17").supported == ("1.0", "1.1", "2.0")
+    assert get_release("17", ("1.0", "1.1")).supported == ("1.0", "1.1")
+    assert [get_release(r).hub_name for r in ("13", "14", "17")] == ["switch", "switch", "Hub"]
     assert get_release("14", ("1", "1.1")).supported == ("1.0", "1.1")
     with pytest.raises(ValueError):
         get_release("14", ("one",))

@@ -30,8 +30,9 @@ from mojacheck.hub.config import HubConfig
 from mojacheck.hub.context import Hub
 from mojacheck.hub.db import Database
 from mojacheck.hub.fx import routes as fx
+from mojacheck.hub.headers import HubVoice
 from mojacheck.hub.quotes import relay as quotes
-from mojacheck.hub.releases import SERVICES, get_release
+from mojacheck.hub.releases import SERVICES, get_release, version
 from mojacheck.hub.settlement import routes as settlement
 from mojacheck.hub.thirdparty import auth_service
 from mojacheck.hub.thirdparty import relay as thirdparty
@@ -110,7 +111,9 @@ def create_app(config: HubConfig) -> Starlette:
     db = Database(config.db_path)
     delivery = LoggedDelivery(make_delivery(config.delivery_kind, timeout=config.delivery_timeout_s),
                               f"{LOGGER}.delivery")
-    hub = Hub(config=config, release=release, db=db, outbox=Outbox(db, release, delivery))
+    voice = HubVoice(release.hub_name, version(config.content_version),
+                     {k: version(v) for k, v in config.resource_versions})
+    hub = Hub(config=config, release=release, db=db, outbox=Outbox(db, voice, delivery))
     routes = [
         Route("/health", health, methods=["GET"]),
         Mount("/admin", routes=[*participants.routes, *settlement_models.routes, Route("/health", health)]),

@@ -9,24 +9,18 @@ callback to the requester; it never raises into a handler.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
-from mojacheck.fspiop import callback_headers, error_body
-from mojacheck.hub.db import HUB_NAME, Database
-from mojacheck.hub.releases import Release
-from mojacheck.server import Delivery, DeliveryResult
+from mojacheck.fspiop import error_body
+from mojacheck.hub.db import Database
+from mojacheck.hub.headers import HOP_HEADERS, SIGNATURE, URI, HubVoice, hub_made, uri_of
+from mojacheck.server import Delivery, DeliveryResult, dumps
 
 log = logging.getLogger("mojacheck.hub")
 
-# Headers that belong to one HTTP hop, or to the hub's own gateway, and must not be relayed to an FSP.
-_HOP_HEADERS = frozenset({
-    "host", "content-length", "connection", "keep-alive", "transfer-encoding", "accept-encoding",
-    "authorization", "expect", "upgrade", "te", "proxy-connection",
-})
 _PLACEHOLDER = re.compile(r"{{\s*([A-Za-z0-9_]+)\s*}}")
 
 # (error endpoint type, sub-id error endpoint type) per FSPIOP resource, for error callbacks.
@@ -49,8 +43,9 @@ def render(template: str, params: Mapping[str, str]) -> str:
 
 
 def relay_headers(headers: Mapping[str, str], method: str, **overrides: str) -> dict[str, str]:
-    """The sender's headers minus hop-by-hop ones; PUT/PATCH lose Accept (receivers reject it)."""
-    out = {k: v for k, v in headers.items() if k.lower() not in _HOP_HEADERS}
+    """The sender's headers minus hop-by-hop ones; PUT/PATCH lose Accept (the 3PPI relay's rule; FSPIOP
+    domains use ``Outbox.relay``)."""
+    out = {k: v for k, v in headers.items() if k.lower() not in HOP_HEADERS}
     if method in ("PUT", "PATCH"):
         out = {k: v for k, v in out.items() if k.lower() != "accept"}
     for name, value in overrides.items():
@@ -59,13 +54,32 @@ def relay_headers(headers: Mapping[str, str], method: str, **overrides: str) -> 
     return out
 
 
-class Outbox:
-    """Finds FSP endpoints and delivers messages to them in background tasks."""
+Signer = Callable[[Mapping[str, str], bytes], str]  # (headers, body) → the FSPIOP-Signature header value
 
-    def __init__(self, db: Database, release: Release, delivery: Delivery) -> None:
+
+def _error_uri(resource: str, params: Mapping[str, str], url: str) -> str | None:
+    """FSPIOP-URI of a hub-made error callback, as each Mojaloop service writes it."""
+    if resource == "parties":
+        # ALS renders its error template without partySubIdOrType, so a SubId error reads ".../{ID}//error".
+        sub = "/" if params.get("partySubIdOrType") else ""
+        return f"/parties/{params.get('partyIdType', '')}/{params.get('partyIdentifier', '')}{sub}/error"
+    if resource.startswith("participants"):
+        return None  # ALS sets none on participants callbacks (unless it signs them)
+    return uri_of(url, resource)
+
+
+class Outbox:
+    """Finds FSP endpoints and delivers messages to them in background tasks.
+
+    ``voice``: the hub's name and content versions (``headers.HubVoice``); ``signer``: signs the messages the hub
+    originates (JWS, ``FSPIOP-Signature``), None when the deployment does not sign.
+    """
+
+    def __init__(self, db: Database, voice: HubVoice, delivery: Delivery, signer: Signer | None = None) -> None:
         self.db = db
-        self.release = release
+        self.voice = voice
         self.delivery = delivery
+        self.signer = signer
         self.tasks: set[asyncio.Task[Any]] = set()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
@@ -103,26 +117,65 @@ class Outbox:
         body: bytes | None,
         *,
         on_failure: Callable[[DeliveryResult], None] | None = None,
+        then: Callable[[], None] | None = None,
     ) -> None:
-        """Deliver in the background; ``on_failure`` runs when no 2xx came back (the delivery logs it)."""
+        """Deliver in the background; ``on_failure`` runs when no 2xx came back (the delivery logs it), ``then``
+        after a 2xx."""
 
         async def go() -> None:
             result = await self.delivery.send(method, url, headers, body)
-            if not result.ok and on_failure is not None:
+            if result.ok:
+                if then is not None:
+                    then()
+                return
+            if on_failure is not None:
                 on_failure(result)
 
         self.spawn(go(), f"{method} {url}")
 
-    def hub_headers(self, resource: str, destination: str, *, source: str = HUB_NAME) -> dict[str, str]:
-        headers = dict(callback_headers(resource, source, destination, version=self.release.default_version))
-        return {k: v for k, v in headers.items() if k.lower() != "accept"}
+    def relay(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        raw: bytes | None,
+        *,
+        on_failure: Callable[[DeliveryResult], None] | None = None,
+        then: Callable[[], None] | None = None,
+    ) -> None:
+        """Deliver an FSP's message as it came: ``headers`` already prepared with ``headers.relayed``, the body
+        bytes untouched, the sender's signature kept."""
+        self.send(method, url, headers, raw, on_failure=on_failure, then=then)
 
     def hub_message(
-        self, method: str, destination: str, url: str, resource: str, body: Mapping[str, Any] | None
+        self,
+        method: str,
+        destination: str,
+        url: str,
+        resource: str,
+        body: Mapping[str, Any] | None,
+        *,
+        trigger: Mapping[str, str] | None = None,
+        uri: str | None = None,
+        derive_uri: bool = True,
+        then: Callable[[], None] | None = None,
     ) -> None:
-        """A message the hub itself originates (FSPIOP-Source: Hub, release default version)."""
-        data = None if body is None else json.dumps(body).encode()
-        self.send(method, url, self.hub_headers(resource, destination), data)
+        """A message the hub itself originates (FSPIOP-Source: the hub, the deployment's content version).
+
+        FSPIOP-URI is ``uri``, else (``derive_uri``) the callback URL's path from ``/{resource}`` on, as
+        ml-api-adapter writes it; a signing hub always sets it (the signature protects it).
+        """
+        if uri is None and (derive_uri or self.signer is not None):
+            uri = uri_of(url, resource)
+        headers = hub_made(self.voice, resource, destination, method=method, uri=uri, trigger=trigger)
+        data = None
+        if body is not None:
+            # Signed bodies go out compact with sorted keys: every Mojaloop JWS validator (arrival-order and
+            # sorted-key serialisations alike) then re-serialises them to exactly the bytes that were signed.
+            data = dumps(_sorted(body)) if self.signer is not None else dumps(body)
+        if self.signer is not None and URI in headers:
+            headers[SIGNATURE] = self.signer(headers, data or b"")
+        self.send(method, url, headers, data, then=then)
 
     def error_to(
         self,
@@ -133,8 +186,13 @@ class Outbox:
         detail: str | None = None,
         *,
         extension_list: list[dict[str, Any]] | None = None,
+        trigger: Mapping[str, str] | None = None,
+        description: str | None = None,
     ) -> bool:
-        """``PUT …/error`` from the hub to ``fsp``; False (and a log line) when it has no such endpoint."""
+        """``PUT …/error`` from the hub to ``fsp``; False (and a log line) when it has no such endpoint.
+
+        ``description`` replaces the standard "<message> - <detail>" text where a service words it otherwise.
+        """
         endpoint_type, sub_type, suffix = ERROR_ENDPOINTS[resource]
         if sub_type and params.get("partySubIdOrType"):
             endpoint_type = sub_type
@@ -143,8 +201,13 @@ class Outbox:
             log.warning("no %s endpoint for %s: error %s %s not delivered", endpoint_type, fsp, code, detail)
             return False
         body = error_body(code, detail, extension_list)
+        if description is not None:
+            body["errorInformation"]["errorDescription"] = description[:128]
         topic = "participants" if resource == "participants-batch" else resource
-        self.hub_message("PUT", fsp, url, topic, body)
+        uri = _error_uri(resource, params, url)
+        if uri is None and trigger is not None:
+            uri = next((v for k, v in trigger.items() if k.lower() == URI.lower()), None)
+        self.hub_message("PUT", fsp, url, topic, body, trigger=trigger, uri=uri, derive_uri=False)
         return True
 
     async def drain(self, timeout: float) -> None:
@@ -154,3 +217,11 @@ class Outbox:
             _done, still = await asyncio.wait(pending, timeout=timeout)
             for task in still:
                 task.cancel()
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value

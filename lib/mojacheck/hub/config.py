@@ -25,6 +25,13 @@ class HubConfig:
     expiry_interval_s: float = 1.0
     on_us_transfers: bool = False
     supported_versions: tuple[str, ...] | None = None  # None: the release's own list
+    # PROTOCOL_VERSIONS.CONTENT.DEFAULT: the version of the messages the hub originates (Mojaloop's reference
+    # deployments run 1.1), independent of the accepted list; resource_versions overrides it per resource.
+    content_version: str = "1.1"
+    # SEND_TRANSFER_CONFIRMATION_TO_PAYEE: the payee also gets the commit (PUT from the hub) and the abort it
+    # caused. ml-api-adapter's code default is on, its helm chart (what deployments run) has it off.
+    transfer_confirmation_to_payee: bool = False
+    resource_versions: tuple[tuple[str, str], ...] = ()
     bearer_token: str | None = field(default_factory=_token_from_env)
     delivery_kind: str = "aiohttp"
     delivery_timeout_s: float = 10.0

@@ -75,6 +75,16 @@ CREATE TABLE IF NOT EXISTS settlement_content_aggregation (
     PRIMARY KEY (content_id, account_id, role));
 """
 
+# Columns added after a release of mojacheck shipped: an older database gets them on open (the upgrade rehearsal
+# opens one database with every release in turn, and users keep theirs between versions).
+MIGRATIONS: tuple[tuple[str, str, str], ...] = (
+    # the hash of the first PUT /transfers/{ID}/error (central-ledger keeps it apart from the fulfil's)
+    ("transfer", "error_hash", "TEXT"),
+    # the extensionList of the fulfil that committed the transfer (read back by GET once it has a fulfilment)
+    ("transfer", "fulfil_extensions", "TEXT"),
+    ("funds_transfer", "extensions", "TEXT"),
+)
+
 
 def now_iso() -> str:
     """UTC now as ISO-8601 with milliseconds and Z, the way Mojaloop prints dates."""
@@ -97,7 +107,14 @@ class Database:
         self.conn.executescript(SETTLEMENT_SCHEMA)
         self.conn.executescript(AUTH_SERVICE_SCHEMA)
         self.conn.executescript(FX_SCHEMA)
+        self._migrate()
         self._seed()
+
+    def _migrate(self) -> None:
+        for table, column, kind in MIGRATIONS:
+            present = {row["name"] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def _seed(self) -> None:
         """The Hub participant and one OPEN settlement window exist from the start (as in central-ledger)."""

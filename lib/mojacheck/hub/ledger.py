@@ -99,6 +99,8 @@ def ndc(db: Database, position_account_id: int) -> Decimal:
 
 @dataclass(frozen=True)
 class PositionCheck:
+    """The position check's verdict; central-ledger words 4001/4200 with the code's own message, no detail."""
+
     ok: bool
     error_code: str | None = None
     detail: str | None = None
@@ -115,15 +117,15 @@ def check_payer(db: Database, release: Release, payer: str, currency: str, amoun
     if not release.liquidity_split:
         # central-ledger <= v13.16: one check, cover = NDC, failure 4001.
         if cap - effective < amount:
-            return PositionCheck(False, "4001", "Payer FSP has insufficient liquidity to perform the transfer")
+            return PositionCheck(False, "4001")
         return PositionCheck(True)
     model = settlement_model_for(db, currency)
     if model is None or model["require_liquidity_check"]:
         cover = -Decimal(settle["value"])
         if cover - effective < amount:
-            return PositionCheck(False, "4001", "Payer FSP has insufficient liquidity to perform the transfer")
+            return PositionCheck(False, "4001")
     if cap - effective < amount:
-        return PositionCheck(False, "4200", "Payer FSP limit exceeded (net debit cap)")
+        return PositionCheck(False, "4200")
     return PositionCheck(True)
 
 

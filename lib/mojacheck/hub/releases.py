@@ -12,9 +12,12 @@ class Release:
     """One emulated helm release.
 
     ``liquidity_split``: helm v14 split the single NDC check (4001) into a liquidity check (4001) followed by
-    an NDC check (4200). ``default_version``: the Content-Type version of hub-generated messages.
-    ``expired_get_error``: before helm v15 central-ledger answered a GET (or a duplicate POST) of a transfer that
-    had expired while RESERVED with ``PUT /transfers/{ID}/error`` 3303 instead of ``PUT`` with ``ABORTED``
+    an NDC check (4200). ``hub_name``: the ``FSPIOP-Source`` of the messages the hub makes itself, ``switch`` up
+    to helm v16 (central-services-shared's ``Headers.FSPIOP.SWITCH``), the configurable ``HUB_PARTICIPANT.NAME``
+    (default ``Hub``) since helm v17. The content version of those messages is a deployment setting
+    (``HubConfig.content_version``), not a release property. ``expired_get_error``: before helm v15
+    central-ledger answered a GET (or a duplicate POST) of a transfer that had expired while RESERVED with
+    ``PUT /transfers/{ID}/error`` 3303 instead of ``PUT`` with ``ABORTED``
     (mojaloop/project#3078, fixed in central-ledger PR #938, shipped with helm v15).
     ``fx``: currency conversion (``/fxQuotes``, ``/fxTransfers``, the FXP's positions) exists from helm v17
     (ml-api-adapter 15, quoting-service 16, central-ledger 18); before, those routes answer 404/3002.
@@ -22,10 +25,13 @@ class Release:
 
     name: str
     supported: tuple[str, ...]
-    default_version: str
+    hub_name: str
     liquidity_split: bool
     expired_get_error: bool = False
     fx: bool = False
+    # A COMMITTED/RESERVED fulfil without fulfilment: central-ledger v19.14 (helm 17.1) aborts it as an invalid
+    # fulfilment (3100); before, it skipped the check and committed.
+    missing_fulfilment_invalid: bool = True
     components: dict[str, str] = field(default_factory=dict)
 
 
@@ -52,30 +58,27 @@ SERVICES = (
 def get_release(name: str, supported: tuple[str, ...] | None = None) -> Release:
     """The release called ``name`` ("13", "14" or "17"); ValueError for anything else.
 
-    ``supported`` replaces the release's accepted FSPIOP versions (a deployment that narrows
-    ``PROTOCOL_VERSIONS``); hub-generated messages then use the release default if still accepted, else the
-    highest accepted version.
+    ``supported`` replaces the release's accepted FSPIOP versions (a deployment that narrows or widens
+    ``PROTOCOL_VERSIONS.CONTENT.VALIDATELIST``).
     """
     if name not in _COMPONENTS:
         raise ValueError(f"unsupported release {name!r}; expected one of {sorted(_COMPONENTS)}")
-    default_version = "2.0" if name == "17" else "1.1"
     versions = tuple(SUPPORTED_VERSIONS[name])
     if supported:
-        versions = tuple(_version(v) for v in supported)
-        if default_version not in versions:
-            default_version = max(versions, key=lambda v: tuple(int(p) for p in v.split(".")))
+        versions = tuple(version(v) for v in supported)
     return Release(
         name=name,
         supported=versions,
-        default_version=default_version,
+        hub_name="Hub" if name == "17" else "switch",
         liquidity_split=name != "13",
         expired_get_error=name in ("13", "14"),
         fx=name == "17",
+        missing_fulfilment_invalid=name == "17",
         components=dict(_COMPONENTS[name]),
     )
 
 
-def _version(text: str) -> str:
+def version(text: str) -> str:
     """"1.1" stays, "2" becomes "2.0"; anything else is a ValueError."""
     major, _, minor = str(text).strip().partition(".")
     if not major.isdigit() or not (minor or "0").isdigit():

@@ -51,6 +51,11 @@ def hub_spec(params: Params, log_dir: Path) -> ServiceSpec:
         argv.append("--on-us")
     if params.deployment.supported_versions:
         argv += ["--supported-versions", ",".join(params.deployment.supported_versions)]
+    argv += ["--content-version", hub.content_version]
+    if hub.resource_versions:
+        argv += ["--resource-versions", ",".join(f"{k}={v}" for k, v in hub.resource_versions.items())]
+    if params.deployment.transfer_confirmation_to_payee:
+        argv.append("--transfer-confirmation-to-payee")
     return ServiceSpec("hub", argv, f"http://127.0.0.1:{hub.port}/health", log_dir / "hub.log")
 
 

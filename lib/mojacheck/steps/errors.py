@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from mojacheck.fspiop import Exchange
 
 __all__ = [
-    "LedgerGuard", "SyncError", "account_inactive", "answer", "check_answer", "check_code_choice", "check_state",
+    "LedgerGuard", "SyncError", "account_inactive", "answer", "cause_of", "check_answer", "check_code_choice",
+    "check_payee_told", "check_state",
     "check_sync_error", "delivered", "description", "funds_out_finish", "funds_out_reserve", "headroom_ndc",
     "ledger", "ledger_unchanged", "net_debit_cap", "participant_inactive", "post_transfer", "put_as_payee",
     "raw_fspiop", "refused_post", "sent_fulfil", "settlement_balance_becomes", "show_expectations", "sync_error",
@@ -220,11 +221,37 @@ def check_answer(s: Session, what: str, expected: str | None, cb: Callback, *,
 
 
 def check_state(s: Session, requester: str, transfer_id: str, expected: str, *,
-                expectation: str | None = None) -> Callback:
-    """GET /transfers/{ID} as `requester` and check what the hub reports (a state, or an error code)."""
+                expectation: str | None = None, cause: str | None = None) -> Callback:
+    """GET /transfers/{ID} as `requester` and check what the hub reports (a state, or an error code); with
+    `cause`, also the `cause` extension central-ledger adds to an aborted transfer ("<code>: <description>")."""
     cb = get_transfer(s, requester, transfer_id)
     check_answer(s, f"GET /transfers as {requester} afterwards", expected, cb, expectation=expectation)
+    if cause is not None:
+        s.check("read-back carries the error cause extension", cause, cause_of(cb))
     return cb
+
+
+def cause_of(cb: Callback) -> str | None:
+    """The value of the `cause` extension of a transfer read-back (None when it carries none)."""
+    body = cb.body if isinstance(cb.body, dict) else {}
+    for item in ((body.get("extensionList") or {}).get("extension")) or []:
+        if isinstance(item, dict) and item.get("key") == "cause":
+            return str(item.get("value"))
+    return None
+
+
+def check_payee_told(s: Session, payee: str, transfer_id: str, code: str, *, after: int) -> None:
+    """Whether the payee hears the error its answer caused follows the deployment's
+    SEND_TRANSFER_CONFIRMATION_TO_PAYEE (expectations: transfer_confirmation_to_payee); the payer's callback came
+    first, so without the flag nothing may have arrived by now."""
+    if s.expectations.transfer_confirmation_to_payee:
+        cb = s.await_callback(payee, "transfers", transfer_id, after=after, error=True)
+        check_answer(s, "payee is told (confirmations to payees on)", code, cb,
+                     expectation="transfer_confirmation_to_payee")
+        return
+    seen = delivered(s, payee, "transfers", transfer_id, after=after, method="PUT")
+    s.check("payee gets no copy of the error (confirmations to payees off)", 0, seen,
+            expectation="transfer_confirmation_to_payee")
 
 
 def check_code_choice(s: Session, situation: str, actual: str, expected: str | None,

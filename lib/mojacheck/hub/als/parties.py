@@ -14,8 +14,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mojacheck.hub import ledger
-from mojacheck.hub.callbacks import relay_headers
 from mojacheck.hub.db import now_iso
+from mojacheck.hub.headers import URI, relayed
 from mojacheck.hub.validation import FspiopRequest, fspiop
 from mojacheck.hub.web import log
 
@@ -48,13 +48,19 @@ def _participant_put_type(params: dict[str, str], *, delete: bool = False) -> st
     return "FSPIOP_CALLBACK_URL_PARTICIPANT_PUT"
 
 
-def _answer_participant(hub: Hub, requester: str, params: dict[str, str], body: dict[str, Any], *,
-                        delete: bool = False) -> None:
+def trigger_uri(req: FspiopRequest) -> str | None:
+    """ALS answers with a clone of the request's headers: an FSPIOP-URI the requester sent stays on the callback."""
+    return req.headers.get(URI.lower())
+
+
+def _answer_participant(hub: Hub, req: FspiopRequest, requester: str, params: dict[str, str], body: dict[str, Any],
+                        *, delete: bool = False) -> None:
     url = hub.outbox.url(requester, _participant_put_type(params, delete=delete), params)
     if url is None:
         log.warning("no PARTICIPANT_PUT endpoint for %s", requester)
         return
-    hub.outbox.hub_message("PUT", requester, url, "participants", body)
+    hub.outbox.hub_message("PUT", requester, url, "participants", body, trigger=req.headers, uri=trigger_uri(req),
+                           derive_uri=False)
 
 
 def register_party(hub: Hub, params: dict[str, str], fsp_id: str, currency: str | None) -> tuple[str, str] | None:
@@ -83,9 +89,9 @@ async def post_participant(hub: Hub, req: FspiopRequest) -> Response:
             return
         failure = register_party(hub, params, str(req.body["fspId"]), req.body.get("currency"))
         if failure is not None:
-            hub.outbox.error_to(req.source, "participants", params, *failure)
+            hub.outbox.error_to(req.source, "participants", params, *failure, trigger=req.headers)
             return
-        _answer_participant(hub, req.source, params, {"fspId": str(req.body["fspId"])})
+        _answer_participant(hub, req, req.source, params, {"fspId": str(req.body["fspId"])})
 
     hub.outbox.spawn(work(), "POST /participants")
     return Response(status_code=202)
@@ -111,9 +117,9 @@ async def get_participant(hub: Hub, req: FspiopRequest) -> Response:
     async def work() -> None:
         owners, failure = lookup_parties(hub, params)
         if failure is not None:
-            hub.outbox.error_to(req.source, "participants", params, *failure)
+            hub.outbox.error_to(req.source, "participants", params, *failure, trigger=req.headers)
             return
-        _answer_participant(hub, req.source, params, {"fspId": owners[0]})
+        _answer_participant(hub, req, req.source, params, {"fspId": owners[0]})
 
     hub.outbox.spawn(work(), "GET /participants")
     return Response(status_code=202)
@@ -129,9 +135,10 @@ async def delete_participant(hub: Hub, req: FspiopRequest) -> Response:
             if row is not None:
                 hub.db.execute("DELETE FROM party WHERE id_type = ? AND identifier = ? AND sub_id = ?", key)
         if row is None:
-            hub.outbox.error_to(req.source, "participants", params, "3040", "Party not registered")
+            hub.outbox.error_to(req.source, "participants", params, "3040", "Party not registered",
+                                trigger=req.headers)
             return
-        _answer_participant(hub, req.source, params, {"fspId": row["fsp_id"]}, delete=True)
+        _answer_participant(hub, req, req.source, params, {"fspId": row["fsp_id"]}, delete=True)
 
     hub.outbox.spawn(work(), "DELETE /participants")
     return Response(status_code=202)
@@ -158,27 +165,31 @@ async def post_batch(hub: Hub, req: FspiopRequest) -> Response:
         body: dict[str, Any] = {"partyList": results}
         if req.body.get("currency"):
             body["currency"] = req.body["currency"]
-        hub.outbox.hub_message("PUT", req.source, url, "participants", body)
+        hub.outbox.hub_message("PUT", req.source, url, "participants", body, trigger=req.headers,
+                               uri=trigger_uri(req), derive_uri=False)
 
     hub.outbox.spawn(work(), "POST /participants batch")
     return Response(status_code=202)
 
 
+def _parties_error(hub: Hub, req: FspiopRequest, params: dict[str, str], code: str, detail: str | None) -> None:
+    hub.outbox.error_to(req.source, "parties", params, code, detail, trigger=req.headers)
+
+
 def _forward_get_party(hub: Hub, req: FspiopRequest, params: dict[str, str], owner: str) -> None:
     if not active(hub, owner):
-        hub.outbox.error_to(req.source, "parties", params, "3201", f"Destination FSP {owner} not found or inactive")
+        _parties_error(hub, req, params, "3201", f"Destination FSP {owner} not found or inactive")
         return
     endpoint_type = "FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_GET" if SUB in params else "FSPIOP_CALLBACK_URL_PARTIES_GET"
     url = hub.outbox.url(owner, endpoint_type, params)
     if url is None:
-        hub.outbox.error_to(req.source, "parties", params, "3201", f"No {endpoint_type} endpoint for {owner}")
+        _parties_error(hub, req, params, "3201", f"No {endpoint_type} endpoint for {owner}")
         return
 
     def failed(_result: object) -> None:
-        hub.outbox.error_to(req.source, "parties", params, "1001", f"Could not deliver to {owner}")
+        _parties_error(hub, req, params, "1001", f"Could not deliver to {owner}")
 
-    headers = relay_headers(req.headers, "GET", **{"FSPIOP-Destination": owner})
-    hub.outbox.send("GET", url, headers, None, on_failure=failed)
+    hub.outbox.relay("GET", url, relayed(req.headers, "GET", destination=owner), None, on_failure=failed)
 
 
 async def get_party(hub: Hub, req: FspiopRequest) -> Response:
@@ -193,7 +204,7 @@ async def get_party(hub: Hub, req: FspiopRequest) -> Response:
             return
         owners, failure = lookup_parties(hub, params)
         if failure is not None:
-            hub.outbox.error_to(req.source, "parties", params, *failure)
+            _parties_error(hub, req, params, *failure)
             return
         _forward_get_party(hub, req, params, owners[0])
 
@@ -205,15 +216,15 @@ def _relay_party_put(hub: Hub, req: FspiopRequest, *, error: bool) -> None:
     params = party_params(req)
     dest = req.destination
     if not active(hub, dest):
-        hub.outbox.error_to(req.source, "parties", params, "3201", f"Destination FSP {dest!r} not found or inactive")
+        _parties_error(hub, req, params, "3201", f"Destination FSP {dest!r} not found or inactive")
         return
     kind = "PARTIES_SUB_ID_PUT" if SUB in params else "PARTIES_PUT"
     endpoint_type = f"FSPIOP_CALLBACK_URL_{kind}{'_ERROR' if error else ''}"
     url = hub.outbox.url(dest, endpoint_type, params)
     if url is None:
-        hub.outbox.error_to(req.source, "parties", params, "3201", f"No {endpoint_type} endpoint for {dest}")
+        _parties_error(hub, req, params, "3201", f"No {endpoint_type} endpoint for {dest}")
         return
-    hub.outbox.send("PUT", url, relay_headers(req.headers, "PUT"), req.raw)
+    hub.outbox.relay("PUT", url, relayed(req.headers, "PUT"), req.raw)
 
 
 async def put_party(hub: Hub, req: FspiopRequest) -> Response:

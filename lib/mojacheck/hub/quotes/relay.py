@@ -14,8 +14,8 @@ from starlette.routing import Route
 
 from mojacheck.hub import ledger
 from mojacheck.hub.als.parties import active
-from mojacheck.hub.callbacks import relay_headers
 from mojacheck.hub.db import now_iso
+from mojacheck.hub.headers import relayed
 from mojacheck.hub.validation import FspiopRequest, fspiop
 from mojacheck.hub.web import ApiError, body_hash, log
 from mojacheck.server import DeliveryResult
@@ -28,12 +28,14 @@ REQUIRED = ("quoteId", "transactionId", "payee", "payer", "amountType", "amount.
             "transactionType")
 
 
-def _fail_back(hub: Hub, requester: str, quote_id: str, target: str) -> Callable[[DeliveryResult], None]:
+def _fail_back(hub: Hub, requester: str, quote_id: str, target: str,
+               req: FspiopRequest) -> Callable[[DeliveryResult], None]:
     """Delivery failure → 1001 (no answer or 5xx) or 3000 (4xx) to the requester, as quoting-service does."""
 
     def failed(result: DeliveryResult) -> None:
         code = "3000" if result.status is not None and 400 <= result.status < 500 else "1001"
-        hub.outbox.error_to(requester, "quotes", {"ID": quote_id}, code, f"Delivery to {target} failed")
+        hub.outbox.error_to(requester, "quotes", {"ID": quote_id}, code, f"Delivery to {target} failed",
+                            trigger=req.headers)
 
     return failed
 
@@ -76,19 +78,22 @@ async def post_quote(hub: Hub, req: FspiopRequest) -> Response:
             return
         if not active(hub, payer):
             # quoting-service: an inactive payer is "Unsupported participant", Payer FSP ID not found.
-            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3202", f"Payer FSP {payer!r} is inactive")
+            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3202", f"Payer FSP {payer!r} is inactive",
+                                trigger=req.headers)
             return
         problem = _payee_problem(hub, payee, str(req.body["amount"]["currency"]))
         if problem is not None:
-            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3201", problem)
+            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3201", problem,
+                                trigger=req.headers)
             return
         if _is_duplicate_conflict(hub, quote_id, payer, payee, body_hash(req.body)):
-            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3106", f"Quote {quote_id} was modified")
+            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3106", f"Quote {quote_id} was modified",
+                                trigger=req.headers)
             return
         url = hub.outbox.url(payee, QUOTES_ENDPOINT, {}, "/quotes")
         assert url is not None
-        headers = relay_headers(req.headers, "POST", **{"FSPIOP-Destination": payee})
-        hub.outbox.send("POST", url, headers, req.raw, on_failure=_fail_back(hub, payer, quote_id, payee))
+        headers = relayed(req.headers, "POST", destination=payee)
+        hub.outbox.relay("POST", url, headers, req.raw, on_failure=_fail_back(hub, payer, quote_id, payee, req))
 
     hub.outbox.spawn(work(), "POST /quotes")
     return Response(status_code=202)
@@ -97,15 +102,17 @@ async def post_quote(hub: Hub, req: FspiopRequest) -> Response:
 def _relay(hub: Hub, req: FspiopRequest, method: str, suffix: str) -> None:
     quote_id, dest = req.params["ID"], req.destination
     if not active(hub, dest):
-        hub.outbox.error_to(req.source, "quotes", {"ID": quote_id}, "3201", f"Destination FSP {dest!r} not found")
+        hub.outbox.error_to(req.source, "quotes", {"ID": quote_id}, "3201", f"Destination FSP {dest!r} not found",
+                                trigger=req.headers)
         return
     url = hub.outbox.url(dest, QUOTES_ENDPOINT, {}, f"/quotes/{quote_id}{suffix}")
     if url is None:
-        hub.outbox.error_to(req.source, "quotes", {"ID": quote_id}, "3201", f"No {QUOTES_ENDPOINT} found for {dest}")
+        hub.outbox.error_to(req.source, "quotes", {"ID": quote_id}, "3201", f"No {QUOTES_ENDPOINT} found for {dest}",
+                                trigger=req.headers)
         return
     body = None if method == "GET" else req.raw
-    on_failure = _fail_back(hub, req.source, quote_id, dest) if method == "GET" else None
-    hub.outbox.send(method, url, relay_headers(req.headers, method), body, on_failure=on_failure)
+    on_failure = _fail_back(hub, req.source, quote_id, dest, req) if method == "GET" else None
+    hub.outbox.relay(method, url, relayed(req.headers, method), body, on_failure=on_failure)
 
 
 def _no_accept(req: FspiopRequest) -> None:

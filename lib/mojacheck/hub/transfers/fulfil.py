@@ -1,11 +1,26 @@
-"""The payee's answer to a transfer: fulfil (PUT), commit notification (RESERVED → PATCH), reject (error).
+"""The payee's answer to a transfer: ``PUT /transfers/{ID}`` (commit, commit notification, ABORTED) and
+``PUT /transfers/{ID}/error``, checked in central-ledger's fulfil-handler order (behaviour ref §5.3, §7):
 
-Behaviour ref §5.3 step 5 and §7 (fulfil duplicates). Checks run in central-ledger's order; each outcome is
-one transaction, then the notifications are delivered in the background.
+0. a ``RESERVED`` fulfil in FSPIOP 1.0 is dropped (the transfer stays RESERVED and expires);
+1. unknown transfer → 2001 "transfer not found" to the sender;
+2. ``FSPIOP-Source`` not the payee or ``FSPIOP-Destination`` not the payer → the transfer is aborted, the payer
+   hears 3100, a ``RESERVED`` sender gets ``PATCH ABORTED`` with the cause;
+3. duplicates by body hash (fulfils and errors apart): identical and final → the state again, identical and in
+   progress → nothing, modified → 3106 "Modified request" to the sender;
+4. a ``COMMITTED``/``RESERVED`` fulfil whose fulfilment does not match the condition (or is missing, since
+   central-ledger v19.14) aborts the transfer: 3100 "invalid fulfilment" to the payer, PATCH ABORTED to a
+   ``RESERVED`` sender;
+5. not RESERVED → 3100 "non-RESERVED transfer state" to the sender; expired → 3303 to the sender;
+6. success: commit (notifications in ``notify.py``); ``transferState: ABORTED`` is stored and otherwise ignored;
+   an error aborts the transfer and is relayed to the payer.
+
+ml-api-adapter's synchronous check comes first: a ``completedTimestamp`` in the future or older than the maximum
+fulfil time is refused with 400/3100 and nothing else happens.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -13,11 +28,10 @@ from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
-from mojacheck.fspiop import fulfilment_matches, normalise_code
+from mojacheck.fspiop import error_description, fulfilment_matches, normalise_code
 from mojacheck.hub import ledger
-from mojacheck.hub.callbacks import relay_headers
-from mojacheck.hub.db import now_iso
 from mojacheck.hub.fx import dependent
+from mojacheck.hub.transfers import notify
 from mojacheck.hub.transfers import store as ts
 from mojacheck.hub.validation import FspiopRequest
 from mojacheck.hub.web import ApiError, body_hash, log
@@ -25,11 +39,14 @@ from mojacheck.hub.web import ApiError, body_hash, log
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
 
-# ml-api-adapter's fulfil validator (lib/validator.js, defaults): completedTimestamp no older than
+# ml-api-adapter's fulfil validator (lib/validator.js, code defaults): completedTimestamp no older than
 # MAX_FULFIL_TIMEOUT_DURATION_SECONDS (300) and no later than now + MAX_CALLBACK_TIME_LAG_DILATION_MILLISECONDS (200).
 COMPLETED_WINDOW = timedelta(seconds=300)
 CLOCK_SLACK = timedelta(milliseconds=200)
-ERROR_ENDPOINT = "FSPIOP_CALLBACK_URL_TRANSFER_ERROR"
+COMMIT, RESERVE, REJECT, ABORT = "commit", "reserve", "reject", "abort"
+MISMATCH = "FSP does not match one of the fsp-id's associated with a transfer on the Fulfil callback response"
+SOURCE_MISMATCH = "fspiop-source does not match payee fsp on the Fulfil callback response"
+DESTINATION_MISMATCH = "fspiop-destination does not match payer fsp on the Fulfil callback response"
 
 
 def check_completed_timestamp(req: FspiopRequest) -> None:
@@ -42,9 +59,10 @@ def check_completed_timestamp(req: FspiopRequest) -> None:
         raise ApiError("3101", "/body/completedTimestamp must be an ISO-8601 date-time") from None
     now = datetime.now(UTC)
     if when > now + CLOCK_SLACK:
-        raise ApiError("3100", "Transfer completedTimestamp is in the future")
+        raise ApiError("3100", "completedTimestamp fails because future timestamp was provided")
     if when < now - COMPLETED_WINDOW:
-        raise ApiError("3100", "Transfer completedTimestamp is older than 300 seconds")
+        raise ApiError("3100", "completedTimestamp fails because provided timestamp exceeded the maximum timeout "
+                               "duration")
 
 
 async def put_transfer(hub: Hub, req: FspiopRequest) -> Response:
@@ -53,133 +71,166 @@ async def put_transfer(hub: Hub, req: FspiopRequest) -> Response:
     check_completed_timestamp(req)
 
     async def work() -> None:
-        fulfil(hub, req)
+        answer(hub, req, _action(req))
 
     hub.outbox.spawn(work(), "PUT /transfers")
     return Response(status_code=200)
 
 
-def _precheck(hub: Hub, req: FspiopRequest, row: sqlite3.Row | None, digest: str) -> bool:
-    """Unknown id, wrong sender, duplicates, wrong state, expiry: True when the fulfil may proceed."""
-    transfer_id = req.params["ID"]
-    params = ts.params(transfer_id)
-    if row is None:
-        hub.outbox.error_to(req.source, "transfers", params, "3208")
-        return False
-    if req.source != row["payee"]:
-        hub.outbox.error_to(req.source, "transfers", params, "3100", "FSPIOP-Source header should match Payee")
-        return False
-    if row["fulfil_hash"] is not None:
-        if row["fulfil_hash"] != digest:
-            hub.outbox.error_to(req.source, "transfers", params, "3106", f"Fulfil of {transfer_id} was modified")
-        elif row["state"] in ts.FINAL:
-            ts.send_state(hub, row, req.source)
-        return False
-    if row["state"] in ts.EXPIRED:
-        hub.outbox.error_to(req.source, "transfers", params, "3303")
-        return False
-    if row["state"] != ts.RESERVED:
-        hub.outbox.error_to(req.source, "transfers", params, "3100", "Transfer is in a non-RESERVED transfer state")
-        return False
-    if row["expiration_ts"] <= datetime.now(UTC).timestamp():
-        # The sweep aborts it and tells both sides; the late payee hears it now.
-        hub.outbox.error_to(req.source, "transfers", params, "3303")
-        return False
-    return True
-
-
-def fulfil(hub: Hub, req: FspiopRequest) -> None:
-    state = req.body["transferState"]
-    if state in ("ABORTED", "RECEIVED"):
-        # Current central-ledger ignores ABORTED in a PUT; payees reject with PUT …/error.
-        log.info("PUT /transfers/%s with transferState %s ignored", req.params["ID"], state)
-        return
-    if state == "RESERVED" and req.content_version == "1.0":
-        # The commit-notification flow needs v1.1; central-ledger drops a 1.0 RESERVED (it then expires).
-        log.info("PUT /transfers/%s RESERVED with version 1.0 ignored", req.params["ID"])
-        return
-    digest = body_hash(req.body)
-    row = ts.get(hub, req.params["ID"])
-    if not _precheck(hub, req, row, digest):
-        return
-    assert row is not None
-    if req.destination != row["payer"]:
-        reject(hub, row, "FSPIOP-Destination header should match Payer", digest)
-    elif not fulfilment_matches(str(req.body.get("fulfilment") or ""), row["condition"]):
-        reject(hub, row, "invalid fulfilment", digest)
-    else:
-        commit(hub, req, row, digest)
-
-
-def reject(hub: Hub, row: sqlite3.Row, detail: str, digest: str) -> None:
-    """A fulfil that fails validation aborts the transfer; payer and payee both hear 3100."""
-    with hub.db.tx():
-        ts.abort(hub, row, ts.ABORTED_REJECTED, "3100", detail, fulfil_hash=digest)
-        conversions = dependent.abort(hub, row, "3100", detail)
-    dependent.tell_fxp(hub, conversions, "ABORTED")
-    for fsp in (row["payer"], row["payee"]):
-        hub.outbox.error_to(fsp, "transfers", ts.params(row["id"]), "3100", detail)
-
-
-def commit(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> None:
-    completed = str(req.body.get("completedTimestamp") or now_iso())
-    with hub.db.tx():
-        fx = dependent.commit(hub, row)  # both legs of a transfer that completes a conversion, else None
-        window = fx.window_id if fx else ledger.commit(hub.db, row["payer"], row["payee"], row["currency"],
-                                                       Decimal(row["amount"]), row["id"])
-        ts.set_state(hub, row["id"], ts.COMMITTED, fulfilment=str(req.body["fulfilment"]),
-                     completed_timestamp=completed, fulfil_hash=digest, settlement_window_id=window)
-    if fx:
-        dependent.tell_fxp(hub, fx.conversions, "COMMITTED")
-    params = ts.params(row["id"])
-    payer_url = hub.outbox.url(row["payer"], ts.PUT_ENDPOINT, params)
-    payee_url = hub.outbox.url(row["payee"], ts.PUT_ENDPOINT, params)
-    hub_body = {"transferState": "COMMITTED", "fulfilment": req.body["fulfilment"], "completedTimestamp": completed}
-    if req.body["transferState"] == "RESERVED":
-        # v1.1 commit notification: the payer hears COMMITTED from the hub, the payee gets a PATCH.
-        if payer_url:
-            hub.outbox.hub_message("PUT", row["payer"], payer_url, "transfers", hub_body)
-        if payee_url:
-            patch = {"transferState": "COMMITTED", "completedTimestamp": completed}
-            hub.outbox.hub_message("PATCH", row["payee"], payee_url, "transfers", patch)
-    else:
-        if payer_url:
-            hub.outbox.send("PUT", payer_url, relay_headers(req.headers, "PUT"), req.raw)
-        if payee_url:  # SEND_TRANSFER_CONFIRMATION_TO_PAYEE=true, central-ledger's default
-            hub.outbox.hub_message("PUT", row["payee"], payee_url, "transfers", hub_body)
-    if payer_url is None:
-        log.warning("no %s endpoint for payer %s: commit of %s not reported", ts.PUT_ENDPOINT, row["payer"], row["id"])
-
-
 async def put_transfer_error(hub: Hub, req: FspiopRequest) -> Response:
     async def work() -> None:
-        payee_error(hub, req)
+        answer(hub, req, ABORT)
 
     hub.outbox.spawn(work(), "PUT /transfers error")
     return Response(status_code=200)
 
 
-def payee_error(hub: Hub, req: FspiopRequest) -> None:
-    """The payee rejects: ABORTED_ERROR, reservation back, error relayed to the payer and echoed to the payee."""
-    digest = body_hash(req.body)
-    row = ts.get(hub, req.params["ID"])
-    if not _precheck(hub, req, row, digest):
+def _action(req: FspiopRequest) -> str:
+    """ml-api-adapter's classification of a payee PUT: ABORTED → reject, RESERVED → reserve, else commit."""
+    return {"ABORTED": REJECT, "RESERVED": RESERVE}.get(req.body["transferState"], COMMIT)
+
+
+def answer(hub: Hub, req: FspiopRequest, action: str) -> None:
+    transfer_id = req.params["ID"]
+    if action == RESERVE and req.content_version == "1.0":
+        # The commit notification needs FSPIOP 1.1; central-ledger drops a 1.0 RESERVED (the transfer expires).
+        log.info("PUT /transfers/%s RESERVED with version 1.0 ignored", transfer_id)
         return
-    assert row is not None
+    row = ts.get(hub, transfer_id)
+    if row is None:
+        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "2001", "transfer not found",
+                            trigger=req.headers)
+        return
+    if _headers_mismatch(hub, req, row, action) or not _first_time(hub, req, row, action):
+        return
+    if action == REJECT:
+        # central-ledger stores the hash, then ignores it ("action REJECT is not allowed into fulfil handler").
+        log.info("PUT /transfers/%s with transferState ABORTED ignored", transfer_id)
+        return
+    row = ts.get(hub, transfer_id) or row
+    if action in (COMMIT, RESERVE) and _fulfilment_invalid(hub, req, row):
+        _abort_validation(hub, req, row, action, "invalid fulfilment")
+        return
+    if not _still_open(hub, req, row, action):
+        return
+    if action == ABORT:
+        _abort_by_payee(hub, req, row)
+    else:
+        _commit(hub, req, row, action)
+
+
+def _headers_mismatch(hub: Hub, req: FspiopRequest, row: sqlite3.Row, action: str) -> bool:
+    """Source not the payee or Destination not the payer (each only when present): the transfer is aborted."""
+    bad_source = bool(req.source) and req.source.lower() != str(row["payee"]).lower()
+    bad_destination = bool(req.destination) and req.destination.lower() != str(row["payer"]).lower()
+    if not (bad_source or bad_destination):
+        return False
+    detail = DESTINATION_MISMATCH if bad_destination else SOURCE_MISMATCH if bad_source else MISMATCH
+    _abort_validation(hub, req, row, action, detail)
+    return True
+
+
+def _abort_validation(hub: Hub, req: FspiopRequest, row: sqlite3.Row, action: str, detail: str) -> None:
+    """ABORT_VALIDATION: the transfer is aborted with 3100, the payer told, a RESERVED sender PATCHed."""
+    description = error_description("3100", detail)
+    if row["state"] != ts.RESERVED:
+        # Nothing left to abort: the sender hears why, as for any fulfil of a finished transfer.
+        hub.outbox.error_to(req.source, "transfers", ts.params(row["id"]), "3100", description=description,
+                            trigger=req.headers)
+        return
+    _abort(hub, row, "3100", description)
+    notify.validation_error_to_payer(hub, row, description, req.headers)
+    if action == RESERVE:
+        notify.reserved_aborted(hub, row, "3100", description, req.headers)
+
+
+def _first_time(hub: Hub, req: FspiopRequest, row: sqlite3.Row, action: str) -> bool:
+    """The duplicate check (fulfils and errors hashed apart): True when this body is new for the transfer."""
+    column = "error_hash" if action == ABORT else "fulfil_hash"
+    digest = body_hash(req.body)
+    if row[column] is None:
+        with hub.db.tx():
+            hub.db.execute(f"UPDATE transfer SET {column} = ? WHERE id = ?", (digest, row["id"]))
+        return True
+    params = ts.params(row["id"])
+    if row[column] != digest:
+        hub.outbox.error_to(req.source, "transfers", params, "3106", trigger=req.headers)
+        return False
+    if ts.API_STATE.get(row["state"]) not in ("COMMITTED", "ABORTED"):
+        return False  # still in progress: the answer is on its way
+    if action == RESERVE:
+        # The RESERVE notification again: the payer's PUT with the ledger's view, the payee's PATCH.
+        body = ts.state_body(row, ledger_view=True)
+        notify.patch_to_payee(hub, row, {k: v for k, v in body.items() if k != "fulfilment"}, req.headers,
+                              after=body)
+    else:
+        ts.send_state(hub, row, req.source, req.headers)
+    return False
+
+
+def _fulfilment_invalid(hub: Hub, req: FspiopRequest, row: sqlite3.Row) -> bool:
+    fulfilment = req.body.get("fulfilment")
+    if not fulfilment:
+        # central-ledger before v19.14 skipped the check (and committed) when the fulfilment was missing.
+        return hub.release.missing_fulfilment_invalid
+    return not fulfilment_matches(str(fulfilment), row["condition"])
+
+
+def _still_open(hub: Hub, req: FspiopRequest, row: sqlite3.Row, action: str) -> bool:
+    """RESERVED and not expired; otherwise the sender hears why (and a RESERVED sender gets PATCH ABORTED)."""
+    params = ts.params(row["id"])
+    if row["state"] != ts.RESERVED:
+        description = error_description("3100", "non-RESERVED transfer state")
+        hub.outbox.error_to(req.source, "transfers", params, "3100", description=description, trigger=req.headers)
+        if action == RESERVE:
+            notify.patch_to_payee(hub, row, {"completedTimestamp": row["changed"], "transferState": "ABORTED"},
+                                  req.headers)
+        return False
+    if row["expiration_ts"] <= datetime.now(UTC).timestamp():
+        # The expiry sweep aborts it and tells both sides; the late payee hears it now. (central-ledger's PATCH for a
+        # RESERVED sender here is addressed to the hub itself, so it reaches nobody.)
+        hub.outbox.error_to(req.source, "transfers", params, "3303", trigger=req.headers)
+        return False
+    return True
+
+
+def _commit(hub: Hub, req: FspiopRequest, row: sqlite3.Row, action: str) -> None:
+    fulfilment = req.body.get("fulfilment")
+    extensions = (req.body.get("extensionList") or {}).get("extension")
+    with hub.db.tx():
+        fx = dependent.commit(hub, row)  # both legs of a transfer that completes a conversion, else None
+        window = fx.window_id if fx else ledger.commit(hub.db, row["payer"], row["payee"], row["currency"],
+                                                       Decimal(row["amount"]), row["id"])
+        ts.set_state(hub, row["id"], ts.COMMITTED, fulfilment=str(fulfilment) if fulfilment else None,
+                     completed_timestamp=str(req.body.get("completedTimestamp") or ""),
+                     settlement_window_id=window,
+                     fulfil_extensions=json.dumps({"extension": extensions}) if extensions else None)
+    if fx:
+        dependent.tell_fxp(hub, fx.conversions, "COMMITTED")
+    committed = ts.get(hub, row["id"]) or row
+    if action == RESERVE:
+        notify.committed_reserved(hub, req, committed)
+    else:
+        notify.relay_fulfil(hub, req, committed)
+
+
+def _abort_by_payee(hub: Hub, req: FspiopRequest, row: sqlite3.Row) -> None:
+    """The payee's error: ABORTED_ERROR, the reservation back; an errorCode outside every specified range is
+    replaced by 3100 "API specification undefined errorCode", as central-ledger does."""
     info = req.body["errorInformation"]
     code = normalise_code(info["errorCode"])
     known = code == str(info["errorCode"])
-    detail = str(info["errorDescription"]) if known else "API specification undefined errorCode"
+    if known:
+        description = str(info["errorDescription"])
+    else:
+        code, description = "3100", error_description("3100", "API specification undefined errorCode")
+    _abort(hub, row, code, description)
+    notify.payee_error(hub, req, row, code, description, known)
+
+
+def _abort(hub: Hub, row: sqlite3.Row, code: str, description: str) -> None:
+    """ABORTED_ERROR with its cause; a conversion waiting on the transfer is aborted with it and its FXP told."""
     with hub.db.tx():
-        ts.abort(hub, row, ts.ABORTED_ERROR, code, detail, fulfil_hash=digest)
-        conversions = dependent.abort(hub, row, code, detail)
+        ts.abort(hub, row, ts.ABORTED_ERROR, code, description)
+        conversions = dependent.abort(hub, row, code, description)
     dependent.tell_fxp(hub, conversions, "ABORTED")
-    params = ts.params(row["id"])
-    payer_url = hub.outbox.url(row["payer"], ERROR_ENDPOINT, params)
-    if known and payer_url:
-        hub.outbox.send("PUT", payer_url, relay_headers(req.headers, "PUT"), req.raw)
-    elif payer_url:
-        hub.outbox.error_to(row["payer"], "transfers", params, code, detail)
-    payee_url = hub.outbox.url(row["payee"], ERROR_ENDPOINT, params)
-    if payee_url:
-        hub.outbox.hub_message("PUT", row["payee"], payee_url, "transfers", {"errorInformation": info})

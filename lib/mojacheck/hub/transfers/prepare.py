@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mojacheck.fspiop import is_valid_id
+from mojacheck.fspiop import error_description, is_valid_id
 from mojacheck.hub import ledger
 from mojacheck.hub.als.parties import active
-from mojacheck.hub.callbacks import relay_headers
 from mojacheck.hub.db import now_iso
 from mojacheck.hub.fx import dependent
+from mojacheck.hub.headers import relayed, uri_of
 from mojacheck.hub.transfers import store as ts
 from mojacheck.hub.transfers.fulfil import put_transfer, put_transfer_error
 from mojacheck.hub.validation import FspiopRequest, fspiop
@@ -73,9 +73,10 @@ def validation_reasons(hub: Hub, req: FspiopRequest, expiration: datetime, *, pa
         elif not acct["is_active"]:
             reasons.append(f"Participant {fsp} {currency} account is inactive")
     if payer == payee and not hub.config.on_us_transfers:
-        reasons.append("Payer FSP and Payee FSP should be different, unless on-us tranfers are allowed")
+        reasons.append("Payer FSP and Payee FSP should be different, unless on-us tranfers are allowed by the Scheme")
     if expiration <= datetime.now(UTC):
-        reasons.append(f"Expiration date {body['expiration']} is already in the past")
+        shown = expiration.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        reasons.append(f"Expiration date {shown} is already in the past")
     return reasons
 
 
@@ -103,13 +104,18 @@ def prepare(hub: Hub, req: FspiopRequest, expiration: datetime) -> None:
     payer, payee, currency = str(req.body["payerFsp"]), str(req.body["payeeFsp"]), str(req.body["amount"]["currency"])
     # Who is reserved: the payer, or for a dependent transfer the FXP in the conversion's target currency.
     holder, held_currency, held = (fx.fxp, fx.currency, fx.amount) if fx else (payer, currency, amount)
-    error: tuple[str, str] | None = None
+    # (code, what central-ledger stores as the cause, what the payer is told); None: reserved
+    error: tuple[str, str, str] | None = None
     with hub.db.tx():
         if reasons:
-            error, state = ("3100", ", ".join(reasons)), ts.INVALID
+            # The stored reason has no "Generic validation error - " prefix; the payer's callback has it.
+            joined = ",".join(reasons)
+            error, state = ("3100", joined, error_description("3100", joined)), ts.INVALID
         else:
             check = ledger.check_payer(hub.db, hub.release, holder, held_currency, held)
-            error = None if check.ok else (str(check.error_code), str(check.detail))
+            if not check.ok:
+                code = str(check.error_code)
+                error = (code, error_description(code, check.detail), error_description(code, check.detail))
             state = ts.RESERVED if check.ok else ts.ABORTED_REJECTED
         _insert(hub, req, expiration, state, digest)
         if error is None:
@@ -118,7 +124,8 @@ def prepare(hub: Hub, req: FspiopRequest, expiration: datetime) -> None:
             ts.set_state(hub, transfer_id, state, error_code=error[0], error_description=error[1],
                          completed_timestamp=now_iso())
     if error is not None:
-        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), *error)
+        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), error[0], description=error[2],
+                            trigger=req.headers)
         return
     forward_prepare(hub, req, payee)
 
@@ -129,21 +136,22 @@ def forward_prepare(hub: Hub, req: FspiopRequest, payee: str) -> None:
     url = hub.outbox.url(payee, ts.POST_ENDPOINT, ts.params(transfer_id))
     if url is None:
         hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3201",
-                            f"No {ts.POST_ENDPOINT} endpoint for {payee}")
+                            f"No {ts.POST_ENDPOINT} endpoint for {payee}", trigger=req.headers)
         return
-    hub.outbox.send("POST", url, relay_headers(req.headers, "POST"), req.raw)
+    # ml-api-adapter sets FSPIOP-Destination to the payee of the body (even if the payer left it out).
+    headers = relayed(req.headers, "POST", destination=payee, uri=uri_of(url, "transfers"))
+    hub.outbox.relay("POST", url, headers, req.raw)
 
 
 def duplicate(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> None:
     """Same body: report the state (or wait while RECEIVED); modified body: 3106 (behaviour ref §7)."""
     transfer_id = str(req.body["transferId"])
     if row["body_hash"] != digest:
-        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3106",
-                            f"Transfer {transfer_id} was already prepared with another request")
+        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3106", trigger=req.headers)
         return
     if row["state"] == ts.RECEIVED_PREPARE:
         return
-    ts.send_state(hub, row, req.source)
+    ts.send_state(hub, row, req.source, req.headers)
 
 
 async def post_transfer(hub: Hub, req: FspiopRequest) -> Response:
@@ -165,13 +173,13 @@ async def get_transfer(hub: Hub, req: FspiopRequest) -> Response:
             return
         row = ts.get(hub, transfer_id)
         if row is None:
-            hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3208")
+            hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3208",
+                                "Provided Transfer ID was not found on the server.", trigger=req.headers)
             return
         if req.source not in (row["payer"], row["payee"]):
-            hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3000",
-                                f"{req.source} is not a party of transfer {transfer_id}")
+            hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3000", trigger=req.headers)
             return
-        ts.send_state(hub, row, req.source)
+        ts.send_state(hub, row, req.source, req.headers)
 
     hub.outbox.spawn(work(), "GET /transfers")
     return Response(status_code=202)

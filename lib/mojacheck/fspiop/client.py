@@ -65,12 +65,13 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def parse_body(data: bytes | str | None) -> Any:
-    """Parsed JSON if it parses, else the text; None when empty. Amounts stay the strings sent."""
+    """Parsed JSON if it parses, else the text; None when empty. Amounts stay the strings sent, and a JSON
+    number with a fraction (the operator APIs write money as numbers) is a Decimal, never a float."""
     if data is None or len(data) == 0:
         return None
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
     try:
-        return jsonlib.loads(text)
+        return jsonlib.loads(text, parse_float=Decimal)
     except ValueError:
         return text
 

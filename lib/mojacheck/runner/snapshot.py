@@ -40,7 +40,7 @@ def capture(params: Params, *, env: str, runs_dir: Path, transfers: int | None, 
 
 def write(snap: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(snap, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(snap, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 
 
 def describe(snap: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ Stands beside ``fspiop``; never imports ``hub`` or ``sim`` (both stand on it).
 from __future__ import annotations
 
 from mojacheck.server.delivery import AiohttpDelivery, Delivery, DeliveryResult, HttpxDelivery, make_delivery
-from mojacheck.server.jsonutil import dumps, json_response, loads
+from mojacheck.server.jsonutil import dumps, dumps_numbers, json_response, loads, numbers_response
 from mojacheck.server.logs import AccessLog, LoggedDelivery
 from mojacheck.server.serve import ServerThread, serve
 
@@ -19,8 +19,10 @@ __all__ = [
     "LoggedDelivery",
     "ServerThread",
     "dumps",
+    "dumps_numbers",
     "json_response",
     "loads",
     "make_delivery",
+    "numbers_response",
     "serve",
 ]

@@ -22,6 +22,7 @@ from mojacheck.hub import ledger
 from mojacheck.hub.admin.funds import funds_routes
 from mojacheck.hub.db import HUB_NAME, now_iso
 from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.server import numbers_response
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -175,9 +176,9 @@ async def get_accounts(request: Request) -> Response:
     if currency:
         sql, params = sql + " AND currency = ?", [*params, currency]
     accounts = hub.db.all(sql + " ORDER BY id", tuple(params))
-    return JSONResponse([
+    return numbers_response([
         {"id": a["id"], "ledgerAccountType": a["ledger_account_type"], "currency": a["currency"],
-         "isActive": a["is_active"], "value": a["value"], "reservedValue": a["reserved_value"],
+         "isActive": a["is_active"], "value": Decimal(a["value"]), "reservedValue": Decimal(a["reserved_value"]),
          "changedDate": a["changed"]}
         for a in accounts
     ])
@@ -274,7 +275,8 @@ def _money(value: Any, field: str) -> Decimal:
 def _limit_item(row: sqlite3.Row, with_name: bool = False) -> dict[str, Any]:
     item: dict[str, Any] = {
         "currency": row["currency"],
-        "limit": {"type": row["type"], "value": row["value"], "alarmPercentage": row["alarm_percentage"]},
+        "limit": {"type": row["type"], "value": Decimal(row["value"]),
+                  "alarmPercentage": Decimal(row["alarm_percentage"])},
     }
     return {"name": row["name"], **item} if with_name else item
 
@@ -299,14 +301,14 @@ async def get_limits(request: Request) -> Response:
     row = participant_or_2001(hub, request.path_params["name"])
     extra, params = _limit_filters(request)
     rows = hub.db.all(_LIMITS_SQL + " AND p.id = ?" + extra + " ORDER BY a.id", (row["id"], *params))
-    return JSONResponse([_limit_item(r) for r in rows])
+    return numbers_response([_limit_item(r) for r in rows])
 
 
 async def get_all_limits(request: Request) -> Response:
     hub = _hub(request)
     extra, params = _limit_filters(request)
     rows = hub.db.all(_LIMITS_SQL + extra + " ORDER BY a.id", tuple(params))
-    return JSONResponse([_limit_item(r, with_name=True) for r in rows])
+    return numbers_response([_limit_item(r, with_name=True) for r in rows])
 
 
 async def adjust_limits(request: Request) -> Response:
@@ -326,9 +328,8 @@ async def adjust_limits(request: Request) -> Response:
             "alarm_percentage = excluded.alarm_percentage",
             (pos["id"], str(body["limit"]["type"]), ledger.fmt(value), ledger.fmt(_money(alarm, "alarmPercentage"))),
         )
-    return JSONResponse({"currency": currency, "limit": {
-        "type": body["limit"]["type"], "value": ledger.fmt(value),
-        "alarmPercentage": ledger.fmt(_money(alarm, "alarmPercentage"))}})
+    return numbers_response({"currency": currency, "limit": {
+        "type": body["limit"]["type"], "value": value, "alarmPercentage": _money(alarm, "alarmPercentage")}})
 
 
 async def get_positions(request: Request) -> Response:
@@ -338,13 +339,12 @@ async def get_positions(request: Request) -> Response:
     rows = hub.db.all(
         "SELECT currency, value, changed FROM account WHERE participant_id = ? AND ledger_account_type = ? "
         "ORDER BY id", (row["id"], ledger.POSITION))
-    items = [{"currency": r["currency"], "value": r["value"], "changedDate": r["changed"]} for r in rows]
+    items = [{"currency": r["currency"], "value": Decimal(r["value"]), "changedDate": r["changed"]} for r in rows]
     if currency:
+        # central-ledger: one object for the currency, or {} when the participant has no position in it.
         match = [i for i in items if i["currency"] == currency]
-        if not match:
-            raise ApiError("2001", "Participant does not exist")
-        return JSONResponse(match[0])
-    return JSONResponse(items)
+        return numbers_response(match[0] if match else {})
+    return numbers_response(items)
 
 
 routes = [

@@ -13,13 +13,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from mojacheck.hub import ledger
 from mojacheck.hub.db import HUB_NAME, Database, now_iso
 from mojacheck.hub.settlement import store as st
 from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.server import numbers_response
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -117,13 +118,13 @@ async def post_settlement(request: Request) -> Response:
     body = parse_json(await request.body())
     require(body, "settlementModel", "reason", "settlementWindows")
     settlement_id = create(hub.db, body)
-    return JSONResponse(st.settlement_item(hub.db, st.settlement_or_error(hub.db, settlement_id)))
+    return numbers_response(st.settlement_item(hub.db, st.settlement_or_error(hub.db, settlement_id)))
 
 
 async def get_settlement(request: Request) -> Response:
     hub = _hub(request)
     row = st.settlement_or_error(hub.db, st.int_param(request.path_params["id"], "settlement id"))
-    return JSONResponse(st.settlement_item(hub.db, row))
+    return numbers_response(st.settlement_item(hub.db, row))
 
 
 def _matches(db: Database, s: sqlite3.Row, q: dict[str, str]) -> tuple[list[dict[str, Any]], list[sqlite3.Row]]:
@@ -157,7 +158,7 @@ async def list_settlements(request: Request) -> Response:
                           "participants": st.participants_item(accounts)})
     if not found:
         raise ApiError("3100", "Settlements not found")
-    return JSONResponse(found)
+    return numbers_response(found)
 
 
 routes = [

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from mojacheck.hub import ledger
 from mojacheck.hub.db import Database, now_iso
 from mojacheck.hub.web import ApiError
 
@@ -135,7 +134,7 @@ def accounts_of(db: Database, settlement_id: int) -> list[sqlite3.Row]:
 
 def account_item(row: sqlite3.Row) -> dict[str, Any]:
     item: dict[str, Any] = {"id": row["account_id"], "state": row["state"], "reason": row["reason"],
-                            "netSettlementAmount": {"amount": ledger.fmt(Decimal(row["net_amount"])),
+                            "netSettlementAmount": {"amount": Decimal(row["net_amount"]),
                                                     "currency": row["currency"]}}
     if row["external_reference"]:
         item["externalReference"] = row["external_reference"]

@@ -14,7 +14,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from mojacheck.fspiop import error_body
@@ -22,6 +22,7 @@ from mojacheck.hub.db import Database, now_iso
 from mojacheck.hub.settlement import ledger as sl
 from mojacheck.hub.settlement import store as st
 from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.server import numbers_response
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -170,9 +171,9 @@ async def put_settlement(request: Request) -> Response:
         require(body, "reason")
         if body["state"] != st.ABORTED:
             raise ApiError("3100", f"Settlement state {body['state']!r} can not be set; only ABORTED")
-        return JSONResponse(abort(hub.db, settlement_id, str(body["reason"])))
+        return numbers_response(abort(hub.db, settlement_id, str(body["reason"])))
     require(body, "participants")
-    return JSONResponse(update_accounts(hub.db, settlement_id, body["participants"]))
+    return numbers_response(update_accounts(hub.db, settlement_id, body["participants"]))
 
 
 def _in_settlement(db: Database, request: Request) -> tuple[sqlite3.Row, list[sqlite3.Row]]:
@@ -197,7 +198,7 @@ def _in_settlement(db: Database, request: Request) -> tuple[sqlite3.Row, list[sq
 async def get_part(request: Request) -> Response:
     hub = _hub(request)
     settlement, accounts = _in_settlement(hub.db, request)
-    return JSONResponse(st.settlement_item(hub.db, settlement, accounts))
+    return numbers_response(st.settlement_item(hub.db, settlement, accounts))
 
 
 async def put_part(request: Request) -> Response:
@@ -211,7 +212,7 @@ async def put_part(request: Request) -> Response:
     else:
         require(body, "accounts")
         wanted = body["accounts"]
-    return JSONResponse(update_accounts(hub.db, settlement["id"], [{"id": pid, "accounts": wanted}]))
+    return numbers_response(update_accounts(hub.db, settlement["id"], [{"id": pid, "accounts": wanted}]))
 
 
 routes = [

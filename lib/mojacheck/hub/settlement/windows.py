@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from mojacheck.hub import ledger
 from mojacheck.hub.db import Database, now_iso
 from mojacheck.hub.settlement import store as st
 from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.server import numbers_response
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -39,7 +40,7 @@ def _hub(request: Request) -> Hub:
 async def get_window(request: Request) -> Response:
     hub = _hub(request)
     row = st.window_or_error(hub.db, st.int_param(request.path_params["id"], "settlementWindowId"))
-    return JSONResponse(st.window_item(hub.db, row))
+    return numbers_response(st.window_item(hub.db, row))
 
 
 def _window_query(query: dict[str, str]) -> tuple[str, list[Any]]:
@@ -75,7 +76,7 @@ async def list_windows(request: Request) -> Response:
     if not rows:
         shown = ", ".join(f"{k}:{v}" for k, v in query.items())
         raise ApiError("3100", f"settlementWindow by filters: {{{shown}}} not found")
-    return JSONResponse([st.window_item(hub.db, r) for r in rows])
+    return numbers_response([st.window_item(hub.db, r) for r in rows])
 
 
 def close_window(db: Database, window_id: int, reason: str, delay_s: float | None = None) -> int:
@@ -107,7 +108,7 @@ async def post_window(request: Request) -> Response:
     if body["state"] != st.CLOSED:
         raise ApiError("3100", f"state must be CLOSED, got {body['state']!r}")
     new_id = close_window(hub.db, window_id, str(body["reason"]))
-    return JSONResponse(st.window_item(hub.db, st.window_or_error(hub.db, new_id)))
+    return numbers_response(st.window_item(hub.db, st.window_or_error(hub.db, new_id)))
 
 
 routes = [

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from conftest import P2P
 from hub_support import CURRENCY, HubClient, fund, provision_hub, running_hub, unique
@@ -130,7 +132,8 @@ def test_funds_out_reserve_commit_and_abort(p2p: P2P) -> None:
     assert r.status_code == 202
     assert Decimal(hub.account_value(name, "SETTLEMENT")) == Decimal("-10000")
     out("22222222-2222-4222-8222-222222222222", "10")
-    hub.admin("PUT", f"{path}/transfers/22222222-2222-4222-8222-222222222222", {"action": "recordFundsOutCommit"})
+    hub.admin("PUT", f"{path}/transfers/22222222-2222-4222-8222-222222222222",
+              {"action": "recordFundsOutCommit", "reason": "done"})
     assert Decimal(hub.account_value(name, "SETTLEMENT")) == Decimal("-9990")
     out("33333333-3333-4333-8333-333333333333", "999999")  # more than deposited: aborted, nothing moves
     assert Decimal(hub.account_value(name, "SETTLEMENT")) == Decimal("-9990")
@@ -184,3 +187,82 @@ def test_bearer_token_required_when_configured(tmp_path: Path) -> None:
         wrong = hub.http.get("/transfers/x", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
         assert hub.http.get("/health", headers={"Authorization": ""}).status_code == 200
+
+
+class _AnyTime:
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, str) and other.endswith("Z") and "T" in other
+
+
+ANY_TIME = _AnyTime()
+
+
+def _recon(hub: HubClient) -> Decimal:
+    return Decimal(hub.account_value("Hub", "HUB_RECONCILIATION"))
+
+
+def _state(p2p: P2P, fsp: str, transfer_id: str) -> dict:
+    before = len(p2p.receiver.find(fsp, "PUT", f"/transfers/{transfer_id}"))
+    assert p2p.hub.fspiop("GET", f"/transfers/{transfer_id}", fsp).status_code == 202
+    p2p.receiver.wait(lambda i: len(p2p.receiver.find(fsp, "PUT", f"/transfers/{transfer_id}")) > before)
+    item = p2p.receiver.find(fsp, "PUT", f"/transfers/{transfer_id}")[-1]
+    assert item.headers["fspiop-source"] == "Hub" and item.headers["fspiop-uri"] == f"/transfers/{transfer_id}"
+    return item.body
+
+
+def test_funds_in_and_out_are_transfers_read_back_by_their_dfsp(p2p: P2P) -> None:
+    hub, name = p2p.hub, p2p.payer
+    settlement = next(a for a in hub.admin("GET", f"/participants/{name}/accounts").json()
+                      if a["ledgerAccountType"] == "SETTLEMENT")
+    path = f"/participants/{name}/accounts/{settlement['id']}"
+    recon, funds = _recon(hub), Decimal(hub.account_value(name, "SETTLEMENT"))
+    fund_id, out_id, abort_id = (str(uuid.uuid4()) for _ in range(3))
+
+    def post(transfer_id: str, action: str, amount: str) -> None:
+        r = hub.admin("POST", path, {"transferId": transfer_id, "externalReference": f"ref-{transfer_id[:4]}",
+                                     "action": action, "reason": "test",
+                                     "amount": {"amount": amount, "currency": CURRENCY},
+                                     "extensionList": {"extension": [{"key": "k", "value": "v"}]}})
+        assert r.status_code == 202, r.text
+
+    post(fund_id, "recordFundsIn", "50")
+    assert (_recon(hub), Decimal(hub.account_value(name, "SETTLEMENT"))) == (recon + 50, funds - 50)
+    assert _state(p2p, name, fund_id) == {"completedTimestamp": ANY_TIME, "transferState": "COMMITTED"}
+    post(out_id, "recordFundsOutPrepareReserve", "20")
+    # The reserve moves only the DFSP's SETTLEMENT account; HUB_RECONCILIATION moves at the commit.
+    assert (_recon(hub), Decimal(hub.account_value(name, "SETTLEMENT"))) == (recon + 50, funds - 30)
+    reserved = _state(p2p, name, out_id)
+    assert reserved["transferState"] == "RESERVED" and "fulfilment" not in reserved
+    assert reserved["extensionList"]["extension"] == [{"key": "externalReference", "value": f"ref-{out_id[:4]}"},
+                                                      {"key": "k", "value": "v"}]
+    hub.admin("PUT", f"{path}/transfers/{out_id}", {"action": "recordFundsOutCommit", "reason": "paid"})
+    assert (_recon(hub), Decimal(hub.account_value(name, "SETTLEMENT"))) == (recon + 30, funds - 30)
+    assert _state(p2p, name, out_id)["transferState"] == "COMMITTED"
+    post(abort_id, "recordFundsOutPrepareReserve", "5")
+    hub.admin("PUT", f"{path}/transfers/{abort_id}", {"action": "recordFundsOutAbort", "reason": "no"})
+    assert (_recon(hub), Decimal(hub.account_value(name, "SETTLEMENT"))) == (recon + 30, funds - 30)
+    assert _state(p2p, name, abort_id) == {"completedTimestamp": ANY_TIME, "transferState": "ABORTED"}
+    # Another FSP may not read them (3000); the same transferId again changes nothing, even with another body.
+    p2p.hub.fspiop("GET", f"/transfers/{fund_id}", p2p.payee)
+    assert p2p.receiver.get(p2p.payee, "PUT", f"/transfers/{fund_id}/error").error_code == "3000"
+    post(fund_id, "recordFundsIn", "7")
+    assert _recon(hub) == recon + 30
+
+
+def test_unknown_participant_on_the_admin_api_per_release(tmp_path: Path) -> None:
+    for release, status, code in (("13", 500, "2001"), ("17", 400, "3200")):
+        with running_hub(str(tmp_path / f"{release}.sqlite"), release=release) as hub:
+            r = hub.admin("GET", "/participants/nosuchfsp/positions")
+            assert (r.status_code, r.json()["errorInformation"]["errorCode"]) == (status, code)
+            r = hub.admin("GET", "/participants/nosuchfsp")
+            assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3200"
+
+
+def test_participant_currency_and_hub_accounts_errors(hub: HubClient) -> None:
+    r = hub.admin("POST", "/participants", {"name": "dfspx", "currency": "A#"})
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3101"
+    r = hub.admin("POST", "/participants", {"name": "dfspx", "currency": "XTS"})
+    assert r.status_code == 400 and r.json()["errorInformation"] == {
+        "errorCode": "3003",
+        "errorDescription": "Add Party information error - Hub reconciliation account for the specified currency "
+                            "does not exist"}

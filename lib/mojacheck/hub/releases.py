@@ -32,6 +32,9 @@ class Release:
     # A COMMITTED/RESERVED fulfil without fulfilment: central-ledger v19.14 (helm 17.1) aborts it as an invalid
     # fulfilment (3100); before, it skipped the check and committed.
     missing_fulfilment_invalid: bool = True
+    # central-ledger v19.9.1: an unknown participant on the admin API is 400/3200 "participant not found" (was
+    # 500/2001 "Participant does not exist").
+    participant_not_found_3200: bool = True
     components: dict[str, str] = field(default_factory=dict)
 
 
@@ -74,6 +77,7 @@ def get_release(name: str, supported: tuple[str, ...] | None = None) -> Release:
         expired_get_error=name in ("13", "14"),
         fx=name == "17",
         missing_fulfilment_invalid=name == "17",
+        participant_not_found_3200=name == "17",
         components=dict(_COMPONENTS[name]),
     )
 

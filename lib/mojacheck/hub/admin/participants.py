@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mojacheck.hub import ledger
+from mojacheck.hub.admin.common import check_currency, participant_or_missing
 from mojacheck.hub.admin.funds import funds_routes
 from mojacheck.hub.db import HUB_NAME, now_iso
 from mojacheck.hub.web import ApiError, guarded, parse_json, require
@@ -32,7 +33,6 @@ LEDGER_ACCOUNT_TYPES = (
     "INTERCHANGE_FEE_SETTLEMENT",
 )
 _ENDPOINT_TYPE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def _hub(request: Request) -> Hub:
@@ -46,19 +46,12 @@ async def _json(request: Request, *required: str) -> dict[str, Any]:
 
 
 def participant_or_404(hub: Hub, name: str) -> sqlite3.Row:
+    """GET /participants/{name}: 3200 "The requested resource could not be found" (with a final "." before
+    central-ledger v19.9.1)."""
     row = ledger.participant(hub.db, name)
     if row is None:
-        raise ApiError("3200", "The requested resource could not be found.")
-    return row
-
-
-def participant_or_2001(hub: Hub, name: str, *, active: bool = False) -> sqlite3.Row:
-    """central-ledger's domain layer answers a missing participant with an internal-server 2001."""
-    row = ledger.participant(hub.db, name)
-    if row is None:
-        raise ApiError("2001", "Participant does not exist")
-    if active and not row["is_active"]:
-        raise ApiError("2001", "Participant is currently set inactive")
+        dot = "" if hub.release.participant_not_found_3200 else "."
+        raise ApiError("3200", f"The requested resource could not be found{dot}")
     return row
 
 
@@ -99,7 +92,7 @@ def _check_hub_accounts(hub: Hub, currency: str) -> None:
     if ledger.account(hub.db, hub_row["id"], ledger.HUB_RECONCILIATION, currency) is None:
         raise ApiError("3003", "Hub reconciliation account for the specified currency does not exist")
     if ledger.account(hub.db, hub_row["id"], ledger.HUB_MULTILATERAL_SETTLEMENT, currency) is None:
-        raise ApiError("3003", "Hub multilateral settlement account for the specified currency does not exist")
+        raise ApiError("3003", "Hub multilateral net settlement account for the specified currency does not exist")
 
 
 async def create_participant(request: Request) -> Response:
@@ -108,8 +101,7 @@ async def create_participant(request: Request) -> Response:
     name, currency = str(body["name"]), str(body["currency"])
     if not 2 <= len(name) <= 30:
         raise ApiError("3101", "name length must be between 2 and 30 characters")
-    if not _CURRENCY.match(currency):
-        raise ApiError("3101", "currency must be a 3-letter ISO 4217 code")
+    check_currency(currency)
     _check_hub_accounts(hub, currency)
     with hub.db.tx():
         row = ledger.participant(hub.db, name)
@@ -140,7 +132,7 @@ async def create_participant(request: Request) -> Response:
 async def update_participant(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "isActive")
-    row = participant_or_2001(hub, request.path_params["name"])
+    row = participant_or_missing(hub, request.path_params["name"])
     with hub.db.tx():
         hub.db.execute("UPDATE participant SET is_active = ? WHERE id = ?", (int(bool(body["isActive"])), row["id"]))
     updated = ledger.participant(hub.db, row["name"])
@@ -170,7 +162,7 @@ async def create_hub_account(request: Request) -> Response:
 
 async def get_accounts(request: Request) -> Response:
     hub = _hub(request)
-    row = participant_or_2001(hub, request.path_params["name"])
+    row = participant_or_missing(hub, request.path_params["name"])
     currency = request.query_params.get("currency")
     sql, params = "SELECT * FROM account WHERE participant_id = ?", [row["id"]]
     if currency:
@@ -187,7 +179,7 @@ async def get_accounts(request: Request) -> Response:
 async def update_account(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "isActive")
-    row = participant_or_2001(hub, request.path_params["name"])
+    row = participant_or_missing(hub, request.path_params["name"])
     acct = hub.db.one("SELECT * FROM account WHERE id = ?", (_int_id(request.path_params["id"]),))
     if acct is None:
         raise ApiError("2001", "Account not found")
@@ -213,7 +205,7 @@ async def add_endpoint(request: Request) -> Response:
     body = await _json(request, "type", "value")
     if not _ENDPOINT_TYPE.match(str(body["type"])):
         raise ApiError("3101", f"unknown endpoint type {body['type']!r}")
-    row = participant_or_2001(hub, request.path_params["name"])
+    row = participant_or_missing(hub, request.path_params["name"])
     with hub.db.tx():
         # One endpoint per type: a re-post replaces the value, as central-ledger does.
         hub.db.execute(
@@ -226,7 +218,7 @@ async def add_endpoint(request: Request) -> Response:
 
 async def get_endpoints(request: Request) -> Response:
     hub = _hub(request)
-    row = participant_or_2001(hub, request.path_params["name"])
+    row = participant_or_missing(hub, request.path_params["name"])
     wanted = request.query_params.get("type")
     rows = hub.db.all("SELECT type, value FROM endpoint WHERE participant_id = ? ORDER BY type", (row["id"],))
     items = [{"type": r["type"], "value": r["value"]} for r in rows]
@@ -242,6 +234,7 @@ async def initial_position_and_limits(request: Request) -> Response:
     name, currency = request.path_params["name"], str(body["currency"])
     value = _money(body["limit"]["value"], "limit.value")
     initial = _money(body.get("initialPosition") or 0, "initialPosition")
+    participant_or_missing(hub, name)
     with hub.db.tx():
         pos = ledger.account_by_name(hub.db, name, ledger.POSITION, currency)
         settle = ledger.account_by_name(hub.db, name, ledger.SETTLEMENT, currency)
@@ -298,7 +291,7 @@ def _limit_filters(request: Request) -> tuple[str, list[Any]]:
 
 async def get_limits(request: Request) -> Response:
     hub = _hub(request)
-    row = participant_or_2001(hub, request.path_params["name"])
+    row = participant_or_missing(hub, request.path_params["name"])
     extra, params = _limit_filters(request)
     rows = hub.db.all(_LIMITS_SQL + " AND p.id = ?" + extra + " ORDER BY a.id", (row["id"], *params))
     return numbers_response([_limit_item(r) for r in rows])
@@ -316,6 +309,7 @@ async def adjust_limits(request: Request) -> Response:
     body = await _json(request, "currency", "limit.type", "limit.value")
     name, currency = request.path_params["name"], str(body["currency"])
     value = _money(body["limit"]["value"], "limit.value")
+    participant_or_missing(hub, name)
     with hub.db.tx():
         pos = ledger.account_by_name(hub.db, name, ledger.POSITION, currency)
         if pos is None:
@@ -334,7 +328,7 @@ async def adjust_limits(request: Request) -> Response:
 
 async def get_positions(request: Request) -> Response:
     hub = _hub(request)
-    row = participant_or_2001(hub, request.path_params["name"])
+    row = participant_or_missing(hub, request.path_params["name"])
     currency = request.query_params.get("currency")
     rows = hub.db.all(
         "SELECT currency, value, changed FROM account WHERE participant_id = ? AND ledger_account_type = ? "

@@ -18,8 +18,9 @@ from starlette.routing import Route
 
 from mojacheck.fspiop import error_description, is_valid_id
 from mojacheck.hub import ledger
+from mojacheck.hub.admin.funds import funds_transfer, read_back
 from mojacheck.hub.als.parties import active
-from mojacheck.hub.db import now_iso
+from mojacheck.hub.db import HUB_NAME, now_iso
 from mojacheck.hub.fx import dependent
 from mojacheck.hub.headers import relayed, uri_of
 from mojacheck.hub.transfers import store as ts
@@ -172,6 +173,9 @@ async def get_transfer(hub: Hub, req: FspiopRequest) -> Response:
             log.warning("GET /transfers from unknown FSP %r dropped", req.source)
             return
         row = ts.get(hub, transfer_id)
+        if row is None and (funds := funds_transfer(hub.db, transfer_id)) is not None:
+            _answer_funds(hub, req, funds)
+            return
         if row is None:
             hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3208",
                                 "Provided Transfer ID was not found on the server.", trigger=req.headers)
@@ -183,6 +187,19 @@ async def get_transfer(hub: Hub, req: FspiopRequest) -> Response:
 
     hub.outbox.spawn(work(), "GET /transfers")
     return Response(status_code=202)
+
+
+def _answer_funds(hub: Hub, req: FspiopRequest, funds: sqlite3.Row) -> None:
+    """A funds in/out is a transfer too: its DFSP (or the Hub) reads it back like any transfer."""
+    transfer_id = str(funds["id"])
+    if req.source not in (funds["participant_name"], HUB_NAME):
+        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), "3000", trigger=req.headers)
+        return
+    url = hub.outbox.url(req.source, ts.PUT_ENDPOINT, ts.params(transfer_id))
+    if url is None:
+        log.warning("no %s endpoint for %s: funds transfer %s not reported", ts.PUT_ENDPOINT, req.source, transfer_id)
+        return
+    hub.outbox.hub_message("PUT", req.source, url, "transfers", read_back(funds), trigger=req.headers)
 
 
 routes = [

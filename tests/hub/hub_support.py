@@ -34,6 +34,10 @@ ENDPOINT_TYPES = {
         "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}/error",
     "FSPIOP_CALLBACK_URL_PARTICIPANT_PUT": "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}",
     "FSPIOP_CALLBACK_URL_PARTICIPANT_PUT_ERROR": "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}/error",
+    "FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_PUT":
+        "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}",
+    "FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_PUT_ERROR":
+        "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}/error",
     "FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT": "{BASE}/participants/{{requestId}}",
     "FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT_ERROR": "{BASE}/participants/{{requestId}}/error",
     "FSPIOP_CALLBACK_URL_QUOTES": "{BASE}",

@@ -13,7 +13,8 @@ def register_party(p2p: P2P, msisdn: str, owner: str) -> None:
     r = p2p.hub.fspiop("POST", f"/participants/MSISDN/{msisdn}", owner, body={"fspId": owner, "currency": CURRENCY})
     assert r.status_code == 202, r.text
     put = p2p.receiver.get(owner, "PUT", f"/participants/MSISDN/{msisdn}")
-    assert put.body == {"fspId": owner}
+    assert put.body == {"partyList": [{"partyIdType": "MSISDN", "partyIdentifier": msisdn, "fspId": owner}],
+                        "currency": CURRENCY}
     assert put.headers["fspiop-source"] == "Hub"
 
 
@@ -40,6 +41,9 @@ def test_participant_get_and_delete(p2p: P2P) -> None:
     p2p.hub.fspiop("GET", f"/participants/MSISDN/{msisdn}", p2p.payer)
     assert p2p.receiver.get(p2p.payer, "PUT", f"/participants/MSISDN/{msisdn}").body == {"fspId": p2p.payee}
     assert p2p.hub.fspiop("DELETE", f"/participants/MSISDN/{msisdn}", p2p.payee).status_code == 202
+    deleted = p2p.receiver.wait(lambda i: i.fsp == p2p.payee and i.path == f"/participants/MSISDN/{msisdn}"
+                                and i.body == {"fspId": p2p.payee})
+    assert deleted.headers["fspiop-source"] == "Hub"
     p2p.hub.fspiop("GET", f"/parties/MSISDN/{msisdn}", p2p.payer)
     err = p2p.receiver.get(p2p.payer, "PUT", f"/parties/MSISDN/{msisdn}/error")
     assert err.error_code == "3204"
@@ -52,19 +56,30 @@ def test_unknown_party_is_3204(p2p: P2P) -> None:
     assert err.error_code == "3204" and err.headers["fspiop-source"] == "Hub"
 
 
-def test_lookup_with_unknown_destination_is_3201(p2p: P2P) -> None:
+def test_lookup_with_unknown_destination(p2p: P2P) -> None:
+    """Current ALS falls back to inter-scheme discovery: 3204 "No proxy found…" (ALS ≤ v15: 3200)."""
     p2p.hub.fspiop("GET", "/parties/MSISDN/111", p2p.payer, "nosuchfsp")
-    assert p2p.receiver.get(p2p.payer, "PUT", "/parties/MSISDN/111/error").error_code == "3201"
+    err = p2p.receiver.get(p2p.payer, "PUT", "/parties/MSISDN/111/error")
+    assert err.body["errorInformation"] == {"errorCode": "3204", "errorDescription":
+                                            "Party not found - No proxy found to start inter-scheme discovery flow"}
+    assert err.headers["fspiop-uri"] == "/parties/MSISDN/111/error" and err.headers["fspiop-source"] == "Hub"
 
 
 def test_batch_participants(p2p: P2P) -> None:
     request_id = str(uuid.uuid4())
-    body = {"requestId": request_id, "partyList": [{"partyIdType": "MSISDN", "partyIdentifier": "5551"},
-                                                   {"partyIdType": "NOPE", "partyIdentifier": "5552"}]}
-    assert p2p.hub.fspiop("POST", "/participants", p2p.payee, body=body).status_code == 202
+    body = {"requestId": request_id, "currency": CURRENCY, "partyList": [
+        {"partyIdType": "MSISDN", "partyIdentifier": "5551", "fspId": p2p.payee},
+        {"partyIdType": "NOPE", "partyIdentifier": "5552", "fspId": p2p.payee},
+        {"partyIdType": "MSISDN", "partyIdentifier": "5553", "fspId": p2p.payer}]}
+    assert p2p.hub.fspiop("POST", "/participants", p2p.payee, body=body).status_code == 200  # ALS: 200, not 202
     put = p2p.receiver.get(p2p.payee, "PUT", f"/participants/{request_id}")
-    ok, failed = put.body["partyList"]
-    assert "errorInformation" not in ok and failed["errorInformation"]["errorCode"] == "3003"
+    assert put.headers["fspiop-source"] == "Hub" and put.body["currency"] == CURRENCY
+    unsupported, not_own, ok = put.body["partyList"]  # errors first, then the oracle's results
+    assert ok == {"partyId": {"partyIdType": "MSISDN", "partyIdentifier": "5551", "fspId": p2p.payee}}
+    assert unsupported["errorInformation"] == {
+        "errorCode": "3003", "errorDescription": "Add Party information error",
+        "extensionList": {"extension": [{"key": "NOPE", "value": "5552"}]}}
+    assert not_own["errorInformation"]["errorCode"] == "3204"
 
 
 def quote_body(p2p: P2P, quote_id: str) -> dict:

@@ -28,7 +28,7 @@ def test_unsupported_accept_version_is_406_3001(hub: HubClient) -> None:
 @pytest.mark.parametrize(("release", "status"), [("14", 406), ("17", 202)])
 def test_version_2_0_is_accepted_at_17_only(tmp_path: Path, release: str, status: int) -> None:
     with running_hub(str(tmp_path / "hub.sqlite"), release=release) as hub:
-        r = hub.fspiop("GET", "/parties/MSISDN/1", "dfsp1", version="2.0")
+        r = hub.fspiop("GET", "/transfers/1", "dfsp1", version="2.0")
         assert r.status_code == status, r.text
         if status == 406:
             assert r.json()["errorInformation"]["errorCode"] == "3001"
@@ -100,9 +100,9 @@ def _hub_with_versions(tmp_path: Path, release: str, versions: tuple[str, ...]) 
 def test_supported_versions_from_the_deployment(tmp_path: Path) -> None:
     """A v17 deployment narrowed to 1.1: 2.0 and 1.0 are refused with 406/3001 listing only 1.1."""
     for hub in _hub_with_versions(tmp_path, "17", ("1.1",)):
-        assert hub.fspiop("GET", "/parties/MSISDN/1", "dfsp1", version="1.1").status_code == 202
+        assert hub.fspiop("GET", "/transfers/1", "dfsp1", version="1.1").status_code == 202
         for version in ("2.0", "1.0"):
-            r = hub.fspiop("GET", "/parties/MSISDN/1", "dfsp1", version=version)
+            r = hub.fspiop("GET", "/transfers/1", "dfsp1", version=version)
             assert r.status_code == 406, r.text
             info = r.json()["errorInformation"]
             assert info["errorCode"] == "3001"

@@ -20,11 +20,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mojacheck.hub.admin import participants, settlement_models
 from mojacheck.hub.als import oracles, parties
+from mojacheck.hub.als import participants as als_participants
 from mojacheck.hub.callbacks import Outbox
 from mojacheck.hub.config import HubConfig
 from mojacheck.hub.context import Hub
@@ -68,6 +69,23 @@ async def not_found(request: Request, exc: Exception) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
     return error_response("2001", "Unexpected error in the hub, see its log")
+
+
+class TrailingSlash:
+    """``/participants/MSISDN/123/`` (an empty SubId) is served as ``/participants/MSISDN/123`` when that route
+    takes the method, as ALS's router does; ``PUT /transfers/`` stays an unknown URI (404/3002)."""
+
+    def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            trimmed = {**scope, "path": path.rstrip("/") or "/"}
+            if any(route.matches(trimmed)[0] == Match.FULL for route in self.routes):
+                scope = trimmed
+        await self.app(scope, receive, send)
 
 
 class BearerAuth:
@@ -119,6 +137,7 @@ def create_app(config: HubConfig) -> Starlette:
         Mount("/admin", routes=[*participants.routes, *settlement_models.routes, Route("/health", health)]),
         Mount("/als-admin", routes=[*oracles.routes, Route("/health", health)]),
         Mount("/settlement/v2", routes=[*settlement.routes, Route("/health", health)]),
+        *als_participants.routes,
         *parties.routes,
         *quotes.routes,
         *transfers.routes,
@@ -132,6 +151,8 @@ def create_app(config: HubConfig) -> Starlette:
         lifespan=_lifespan(hub),
     )
     app.state.hub = hub
+    app.router.redirect_slashes = False  # Mojaloop answers 404/3002, it never redirects
+    app.add_middleware(TrailingSlash, routes=[r for r in routes if not isinstance(r, Mount)])
     app.add_middleware(BearerAuth, token=config.bearer_token)
     app.add_middleware(AccessLog, logger=f"{LOGGER}.access")  # added last: outermost, so 401s are logged too
     return app

@@ -35,6 +35,12 @@ class Release:
     # central-ledger v19.9.1: an unknown participant on the admin API is 400/3200 "participant not found" (was
     # 500/2001 "Participant does not exist").
     participant_not_found_3200: bool = True
+    # account-lookup-service v17.16: GET /parties and POST /participants/{Type}/{ID} from an FSPIOP-Source that is no
+    # participant are refused at once (before: accepted, then silently dropped).
+    als_source_check: bool = True
+    # account-lookup-service since its inter-scheme work (v17): lookups that find nothing fall back to proxy
+    # discovery, so their texts name it, and an unknown FSPIOP-Destination deletes the party's oracle entry.
+    als_interscheme: bool = True
     components: dict[str, str] = field(default_factory=dict)
 
 
@@ -78,6 +84,8 @@ def get_release(name: str, supported: tuple[str, ...] | None = None) -> Release:
         fx=name == "17",
         missing_fulfilment_invalid=name == "17",
         participant_not_found_3200=name == "17",
+        als_source_check=name == "17",
+        als_interscheme=name == "17",
         components=dict(_COMPONENTS[name]),
     )
 

@@ -7,16 +7,26 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import P2P
 from hub_support import CURRENCY, HubClient, fund, provision_hub, running_hub, unique
 
 
-def test_health_reports_release_and_versions(hub: HubClient) -> None:
-    r = hub.http.get("/health")
+@pytest.mark.parametrize(("prefix", "services", "version"), [
+    ("", ["broker", "datastore"], "16.10.1"),  # ml-api-adapter (broker) and ALS (datastore) behind one gateway
+    ("/admin", ["datastore", "broker"], "19.14.0"),  # central-ledger
+    ("/als-admin", ["datastore"], "17.16.1"),
+    ("/settlement/v2", ["datastore", "broker"], "17.3.4"),  # central-settlement
+])
+def test_health_answers_as_mojaloop_services(hub: HubClient, prefix: str, services: list[str], version: str) -> None:
+    r = hub.http.get(f"{prefix}/health")
     assert r.status_code == 200
     body = r.json()
-    assert body["status"] == "OK" and body["release"] == "17"
-    assert body["versions"]["central-ledger"] and "ml-api-adapter" in body["services"]
+    assert list(body)[:5] == ["status", "uptime", "startTime", "versionNumber", "services"]
+    assert body["status"] == "OK" and isinstance(body["uptime"], float) and body["startTime"].endswith("Z")
+    assert body["versionNumber"] == version
+    assert body["services"] == [{"name": name, "status": "OK"} for name in services]
+    assert body["release"] == "17" and body["versions"]["central-ledger"] == "19.14.0"  # the embedded hub's own
 
 
 def test_hub_participant_exists_from_the_start(hub: HubClient) -> None:

@@ -110,14 +110,14 @@ def test_health_and_list_needs_a_filter(hub: HubClient) -> None:
 
 def test_empty_window_and_unknown_window_are_refused(hub: HubClient) -> None:
     window = open_window(hub)
-    r = sapi(hub, "POST", f"/settlementWindows/{window['id']}", {"state": "CLOSED", "reason": "x"})
+    r = sapi(hub, "POST", f"/settlementWindows/{window['settlementWindowId']}", {"state": "CLOSED", "reason": "x"})
     assert r.status_code == 400 and "is empty" in r.json()["errorInformation"]["errorDescription"]
     r = sapi(hub, "POST", "/settlementWindows/9999", {"state": "CLOSED", "reason": "x"})
     assert r.json()["errorInformation"]["errorCode"] == "3100"
-    assert sapi(hub, "GET", "/settlementWindows/9999").status_code == 400
-    r = sapi(hub, "POST", f"/settlementWindows/{window['id']}", {"state": "OPEN", "reason": "x"})
+    assert sapi(hub, "GET", "/settlementWindows/9999").status_code == 500  # central-settlement: 2001
+    r = sapi(hub, "POST", f"/settlementWindows/{window['settlementWindowId']}", {"state": "OPEN", "reason": "x"})
     assert r.json()["errorInformation"]["errorCode"] == "3100"
-    r = sapi(hub, "POST", f"/settlementWindows/{window['id']}", {"state": "CLOSED"})
+    r = sapi(hub, "POST", f"/settlementWindows/{window['settlementWindowId']}", {"state": "CLOSED"})
     assert r.json()["errorInformation"]["errorCode"] == "3102"
 
 
@@ -130,13 +130,17 @@ def test_full_settlement_returns_positions_and_keeps_the_ledger_balanced(three: 
     pay(hub, receiver, a, b, "1000", "XOF")
     pay(hub, receiver, c, b, "400", "XOF")
     window = open_window(hub)
-    assert {(x["currencyId"], x["state"]) for x in window["content"]} == {("USD", "OPEN"), ("XOF", "OPEN")}
-    new = close(hub, window["id"])
-    assert new["state"] == "OPEN" and new["id"] != window["id"]
-    again = sapi(hub, "POST", f"/settlementWindows/{window['id']}", {"state": "CLOSED", "reason": "again"})
+    assert window["content"] == []  # central-ledger makes a window's content when it closes
+    new = close(hub, window["settlementWindowId"])
+    assert new["state"] == "OPEN" and new["settlementWindowId"] != window["settlementWindowId"]
+    closed = sapi(hub, "GET", f"/settlementWindows/{window['settlementWindowId']}").json()
+    assert {(x["currencyId"], x["state"]) for x in closed["content"]} == {("USD", "CLOSED"), ("XOF", "CLOSED")}
+    assert all(x["settlementId"] is None for x in closed["content"])
+    wid = window["settlementWindowId"]
+    again = sapi(hub, "POST", f"/settlementWindows/{wid}", {"state": "CLOSED", "reason": "again"})
     assert "is not open" in again.json()["errorInformation"]["errorDescription"]
     r = sapi(hub, "POST", "/settlements", {"settlementModel": "DEFERRED_NET", "reason": "test",
-                                           "settlementWindows": [{"id": window["id"]}]})
+                                           "settlementWindows": [{"id": window["settlementWindowId"]}]})
     assert r.status_code == 200, r.text
     settlement = r.json()
     assert settlement["state"] == "PENDING_SETTLEMENT"
@@ -159,9 +163,9 @@ def test_full_settlement_returns_positions_and_keeps_the_ledger_balanced(three: 
         for cur in ("USD", "XOF"):
             assert final[f"{fsp} POSITION {cur}"] == before[f"{fsp} POSITION {cur}"]
     assert final["Hub HUB_MULTILATERAL_SETTLEMENT USD"] == before["Hub HUB_MULTILATERAL_SETTLEMENT USD"]
-    w = sapi(hub, "GET", f"/settlementWindows/{window['id']}").json()
+    w = sapi(hub, "GET", f"/settlementWindows/{window['settlementWindowId']}").json()
     assert w["state"] == "SETTLED" and {x["state"] for x in w["content"]} == {"SETTLED"}
-    listed = sapi(hub, "GET", f"/settlements?settlementWindowId={window['id']}").json()
+    listed = sapi(hub, "GET", f"/settlements?settlementWindowId={window['settlementWindowId']}").json()
     assert [s["id"] for s in listed] == [settlement["id"]] and listed[0]["state"] == "SETTLED"
     r = sapi(hub, "PUT", f"/settlements/{settlement['id']}", {"state": "ABORTED", "reason": "too late"})
     assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3100"
@@ -173,9 +177,9 @@ def test_abort_from_reserved_restores_positions(three: Any) -> None:
     pay(hub, receiver, c, b, "5")
     after_transfers = accounts(hub)
     window = open_window(hub)
-    close(hub, window["id"])
+    close(hub, window["settlementWindowId"])
     settlement = sapi(hub, "POST", "/settlements", {"settlementModel": "DEFERRED_NET", "reason": "t",
-                                                    "settlementWindows": [{"id": window["id"]}]}).json()
+                                                    "settlementWindows": [{"id": window["settlementWindowId"]}]}).json()
     step_all(hub, settlement, "PS_TRANSFERS_RECORDED")
     reserved = step_all(hub, settlement, "PS_TRANSFERS_RESERVED")
     assert reserved["state"] == "PS_TRANSFERS_RESERVED"
@@ -185,10 +189,10 @@ def test_abort_from_reserved_restores_positions(three: Any) -> None:
     assert accounts(hub) == after_transfers
     got = sapi(hub, "GET", f"/settlements/{settlement['id']}").json()
     assert {x["state"] for p in got["participants"] for x in p["accounts"]} == {"ABORTED"}
-    assert sapi(hub, "GET", f"/settlementWindows/{window['id']}").json()["state"] == "ABORTED"
+    assert sapi(hub, "GET", f"/settlementWindows/{window['settlementWindowId']}").json()["state"] == "ABORTED"
     # An aborted window can be settled again.
     second = sapi(hub, "POST", "/settlements", {"settlementModel": "DEFERRED_NET", "reason": "again",
-                                                "settlementWindows": [{"id": window["id"]}]})
+                                                "settlementWindows": [{"id": window["settlementWindowId"]}]})
     assert second.status_code == 200 and second.json()["state"] == "PENDING_SETTLEMENT"
 
 
@@ -196,9 +200,9 @@ def test_one_step_at_a_time_and_per_account_errors(three: Any) -> None:
     hub, receiver, (a, b, _c) = three
     pay(hub, receiver, a, b, "7")
     window = open_window(hub)
-    close(hub, window["id"])
+    close(hub, window["settlementWindowId"])
     s = sapi(hub, "POST", "/settlements", {"settlementModel": "DEFERRED_NET", "reason": "t",
-                                           "settlementWindows": [{"id": window["id"]}]}).json()
+                                           "settlementWindows": [{"id": window["settlementWindowId"]}]}).json()
     p0 = s["participants"][0]
     acc = p0["accounts"][0]["id"]
     other = s["participants"][1]["id"]
@@ -231,25 +235,25 @@ def test_settlement_refusals(three: Any) -> None:
     hub, receiver, (a, b, _c) = three
     window = open_window(hub)
     r = sapi(hub, "POST", "/settlements", {"settlementModel": "DEFERRED_NET", "reason": "t",
-                                           "settlementWindows": [{"id": window["id"]}]})
+                                           "settlementWindows": [{"id": window["settlementWindowId"]}]})
     assert "Inapplicable windows" in r.json()["errorInformation"]["errorDescription"]
     r = sapi(hub, "POST", "/settlements", {"settlementModel": "NOPE", "reason": "t",
-                                           "settlementWindows": [{"id": window["id"]}]})
+                                           "settlementWindows": [{"id": window["settlementWindowId"]}]})
     assert "Settlement model not found" in r.json()["errorInformation"]["errorDescription"]
     hub.admin("POST", "/settlementModels", {
         "name": "GROSS1", "settlementGranularity": "GROSS", "settlementInterchange": "BILATERAL",
         "settlementDelay": "IMMEDIATE", "requireLiquidityCheck": True, "ledgerAccountType": "POSITION",
         "settlementAccountType": "SETTLEMENT", "autoPositionReset": True, "currency": "EUR"})
     r = sapi(hub, "POST", "/settlements", {"settlementModel": "GROSS1", "reason": "t",
-                                           "settlementWindows": [{"id": window["id"]}]})
+                                           "settlementWindows": [{"id": window["settlementWindowId"]}]})
     assert "GROSS or IMMEDIATE" in r.json()["errorInformation"]["errorDescription"]
     r = sapi(hub, "POST", "/settlements", {"settlementModel": "DEFERRED_NET", "reason": "t",
                                            "settlementWindows": [{"id": 4242}]})
     assert "does not exist" in r.json()["errorInformation"]["errorDescription"]
     pay(hub, receiver, a, b, "1")
-    close(hub, window["id"])
+    close(hub, window["settlementWindowId"])
     r = sapi(hub, "POST", "/settlements", {"settlementModel": "DEFERRED_NET", "reason": "t",
-                                           "settlementWindows": [{"id": window["id"]}]})
+                                           "settlementWindows": [{"id": window["settlementWindowId"]}]})
     s = r.json()
     step_all(hub, s, "PS_TRANSFERS_RECORDED")
     step_all(hub, s, "PS_TRANSFERS_RESERVED")
@@ -261,7 +265,8 @@ def test_settlement_refusals(three: Any) -> None:
     r = sapi(hub, "PUT", f"/settlements/{s['id']}/participants/{first['id']}",
              {"accounts": [{"id": first["accounts"][0]["id"], "state": "SETTLED", "reason": "paid"}]})
     assert r.json()["state"] == "SETTLING"
-    assert sapi(hub, "GET", f"/settlementWindows/{window['id']}").json()["state"] == "PENDING_SETTLEMENT"
+    wid = window["settlementWindowId"]
+    assert sapi(hub, "GET", f"/settlementWindows/{wid}").json()["state"] == "PENDING_SETTLEMENT"
     assert step_all(hub, s, "SETTLED")["state"] == "SETTLED"
 
 
@@ -276,14 +281,35 @@ def test_window_close_is_asynchronous_and_survives_a_restart(tmp_path: Any, rece
         provision_fsp(hub, receiver.url, b)
         pay(hub, receiver, a, b, "3")
         window = open_window(hub)
-        r = sapi(hub, "POST", f"/settlementWindows/{window['id']}", {"state": "CLOSED", "reason": "async"})
+        wid = window["settlementWindowId"]
+        r = sapi(hub, "POST", f"/settlementWindows/{wid}", {"state": "CLOSED", "reason": "async"})
         assert r.status_code == 200
-        assert sapi(hub, "GET", f"/settlementWindows/{window['id']}").json()["state"] == "PROCESSING"
+        assert sapi(hub, "GET", f"/settlementWindows/{window['settlementWindowId']}").json()["state"] == "PROCESSING"
         pay(hub, receiver, a, b, "4")  # lands in the new window
-        new = sapi(hub, "GET", f"/settlementWindows/{r.json()['id']}").json()
+        new_id = r.json()["settlementWindowId"]
+        close(hub, new_id)
+        new = sapi(hub, "GET", f"/settlementWindows/{new_id}").json()
         assert [x["currencyId"] for x in new["content"]] == ["USD"]
     with running_hub(db) as hub:  # the hub that started the close is gone; the close still completes
         deadline = time.monotonic() + 5
-        while sapi(hub, "GET", f"/settlementWindows/{window['id']}").json()["state"] != "CLOSED":
+        while sapi(hub, "GET", f"/settlementWindows/{window['settlementWindowId']}").json()["state"] != "CLOSED":
             assert time.monotonic() < deadline, "window did not close after the restart"
             time.sleep(0.05)
+
+
+def test_window_queries_and_refusals_as_central_settlement(hub: HubClient) -> None:
+    r = sapi(hub, "GET", "/settlementWindows?state=open")
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3101"
+    r = sapi(hub, "GET", "/settlementWindows?state=CLOSED&currency=XTS")
+    assert r.json()["errorInformation"] == {
+        "errorCode": "3100",
+        "errorDescription":
+            "Generic validation error - settlementWindow by filters: {state:CLOSED,currency:XTS} not found"}
+    r = sapi(hub, "GET", "/settlementWindows/999999")
+    assert r.status_code == 500 and r.json()["errorInformation"] == {
+        "errorCode": "2001",
+        "errorDescription": "Internal server error - No record for settlementWindowId: 999999 found"}
+    r = sapi(hub, "POST", "/settlementWindows/999999", {"state": "CLOSED", "reason": "x"})
+    assert r.json()["errorInformation"]["errorDescription"] == "Generic validation error - Window 999999 does not exist"
+    (open_one,) = sapi(hub, "GET", "/settlementWindows?state=OPEN").json()
+    assert list(open_one) == ["settlementWindowId", "state", "reason", "createdDate", "changedDate", "content"]

@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import hmac
 import os
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -33,28 +35,49 @@ from mojacheck.hub.db import Database
 from mojacheck.hub.fx import routes as fx
 from mojacheck.hub.headers import HubVoice
 from mojacheck.hub.quotes import relay as quotes
-from mojacheck.hub.releases import SERVICES, get_release, version
+from mojacheck.hub.releases import get_release, version
 from mojacheck.hub.settlement import routes as settlement
 from mojacheck.hub.thirdparty import auth_service
 from mojacheck.hub.thirdparty import relay as thirdparty
 from mojacheck.hub.transfers import prepare as transfers
 from mojacheck.hub.transfers.expiry import sweep_forever
-from mojacheck.hub.web import error_response, log
+from mojacheck.hub.web import Handler, error_response, log
 from mojacheck.server import AccessLog, LoggedDelivery, make_delivery, serve
 
 DRAIN_TIMEOUT_S = 2.0
 LOGGER = "mojacheck.hub"
 
 
-async def health(request: Request) -> Response:
-    hub: Hub = request.app.state.hub
-    return JSONResponse({
-        "status": "OK",
-        "release": hub.release.name,
-        "versions": hub.release.components,
-        "services": list(SERVICES),
-        "oracle": oracles.BUILTIN_ORACLE,
-    })
+STARTED = time.monotonic()
+STARTED_AT = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+# What each service's GET /health lists (central-services-shared HealthCheck): the root stands for
+# ml-api-adapter (broker) and account-lookup-service (datastore) at once, as one gateway in front of both.
+HEALTH: dict[str, tuple[str, tuple[str, ...]]] = {
+    "": ("ml-api-adapter", ("broker", "datastore")),
+    "/admin": ("central-ledger", ("datastore", "broker")),
+    "/als-admin": ("account-lookup-service", ("datastore",)),
+    "/settlement/v2": ("central-settlement", ("datastore", "broker")),
+}
+
+
+def health_for(prefix: str) -> Handler:
+    component, services = HEALTH[prefix]
+
+    async def health(request: Request) -> Response:
+        """Mojaloop's health body (status, uptime, startTime, versionNumber, services), then what only the
+        embedded hub says: the release it plays and its components (a real service has neither key)."""
+        hub: Hub = request.app.state.hub
+        return JSONResponse({
+            "status": "OK",
+            "uptime": round(time.monotonic() - STARTED, 3),
+            "startTime": STARTED_AT,
+            "versionNumber": hub.release.components.get(component, ""),
+            "services": [{"name": name, "status": "OK"} for name in services],
+            "release": hub.release.name,
+            "versions": hub.release.components,
+        })
+
+    return health
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -133,10 +156,11 @@ def create_app(config: HubConfig) -> Starlette:
                      {k: version(v) for k, v in config.resource_versions})
     hub = Hub(config=config, release=release, db=db, outbox=Outbox(db, voice, delivery))
     routes = [
-        Route("/health", health, methods=["GET"]),
-        Mount("/admin", routes=[*participants.routes, *settlement_models.routes, Route("/health", health)]),
-        Mount("/als-admin", routes=[*oracles.routes, Route("/health", health)]),
-        Mount("/settlement/v2", routes=[*settlement.routes, Route("/health", health)]),
+        Route("/health", health_for(""), methods=["GET"]),
+        Mount("/admin", routes=[*participants.routes, *settlement_models.routes,
+                                Route("/health", health_for("/admin"))]),
+        Mount("/als-admin", routes=[*oracles.routes, Route("/health", health_for("/als-admin"))]),
+        Mount("/settlement/v2", routes=[*settlement.routes, Route("/health", health_for("/settlement/v2"))]),
         *als_participants.routes,
         *parties.routes,
         *quotes.routes,

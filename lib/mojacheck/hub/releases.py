@@ -44,24 +44,18 @@ class Release:
     components: dict[str, str] = field(default_factory=dict)
 
 
-# Component versions are the ones the behaviour reference names for each release (majors where it gives
-# only majors); they tell a reader which Mojaloop behaviour the hub imitates, nothing more.
+# Component versions of each helm release (the helm changelogs' "Application versions"); release 17 follows the
+# newest components of the v17 line, whose sources the hub was checked against. They tell a reader which Mojaloop
+# behaviour the hub imitates, and are the versionNumber of its health answers.
 _COMPONENTS: dict[str, dict[str, str]] = {
-    "13": {"helm": "13.x", "central-ledger": "13.16", "ml-api-adapter": "13.x",
-           "account-lookup-service": "12.x", "quoting-service": "13.x", "central-settlement": "13.x"},
-    "14": {"helm": "14.0", "central-ledger": "15.x", "ml-api-adapter": "14.x",
-           "account-lookup-service": "13.x", "quoting-service": "14.x", "central-settlement": "14.x"},
+    "13": {"helm": "13.1", "central-ledger": "13.16.1", "ml-api-adapter": "13.0.0",
+           "account-lookup-service": "13.0.0", "quoting-service": "14.0.0", "central-settlement": "13.4.1"},
+    "14": {"helm": "14.0", "central-ledger": "15.1.2", "ml-api-adapter": "14.0.0",
+           "account-lookup-service": "14.0.0", "quoting-service": "15.0.2", "central-settlement": "14.0.0"},
     "17": {"helm": "17.1", "central-ledger": "19.14.0", "ml-api-adapter": "16.10.1",
-           "account-lookup-service": "17.x", "quoting-service": "17.x", "central-settlement": "17.3.4"},
+           "account-lookup-service": "17.16.1", "quoting-service": "17.15.0", "central-settlement": "17.3.4"},
 }
 
-SERVICES = (
-    "account-lookup-service",
-    "account-lookup-service-admin",
-    "quoting-service",
-    "ml-api-adapter",
-    "central-ledger-admin",
-)
 
 
 def get_release(name: str, supported: tuple[str, ...] | None = None) -> Release:

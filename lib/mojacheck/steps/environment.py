@@ -41,8 +41,16 @@ def show_spec_validation(s: Session) -> str:
     return note
 
 
+# What each Mojaloop service's health lists (central-services-shared HealthCheck; TTK bug fix #1009): ml-api-adapter
+# and central-ledger their Kafka broker, account-lookup-service and central-settlement their datastore. The
+# quoting-service in simple routing mode (helm's default) lists nothing, the thirdparty service its own.
+HEALTH_DEPENDENCIES = {"ml_api_adapter": "broker", "central_ledger_admin": "broker", "als": "datastore",
+                       "als_admin": "datastore", "central_settlement": "datastore"}
+
+
 def health(s: Session, name: str, url: str) -> dict[str, Any]:
-    """GET {url}/health, checked: answers 200 with status OK. Returns the body ({} when unreachable)."""
+    """GET {url}/health, checked: answers 200 with status OK, and (for a Mojaloop service that has one) lists its
+    broker or datastore as OK, in Mojaloop's health shape. Returns the body ({} when unreachable)."""
     try:
         ex = s._request("GET", f"{url.rstrip('/')}/health")
     except HubUnreachable as exc:
@@ -50,6 +58,11 @@ def health(s: Session, name: str, url: str) -> dict[str, Any]:
         return {}
     body = ex.response_body if isinstance(ex.response_body, dict) else {}
     s.check(f"{name} answers /health", "200 OK", f"{ex.status} {body.get('status', '')}".strip())
+    if (dependency := HEALTH_DEPENDENCIES.get(name)) is not None:
+        listed = {str(i.get("name")): str(i.get("status")) for i in body.get("services") or [] if isinstance(i, dict)}
+        s.check(f"{name} health lists its {dependency} as OK", "OK", listed.get(dependency, "not listed"))
+        s.check(f"{name} health gives uptime, startTime, versionNumber", True,
+                all(key in body for key in ("uptime", "startTime", "versionNumber")))
     return body
 
 

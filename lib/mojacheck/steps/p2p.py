@@ -18,8 +18,8 @@ from mojacheck.fspiop.errors import UnexpectedResponse
 if TYPE_CHECKING:
     from mojacheck.clients.session import Session
 
-__all__ = ["Party", "Quote", "Transfer", "expect_accepted", "get_transfer", "lookup", "participant_of", "quote",
-           "register_party", "send_transfer", "transfer"]
+__all__ = ["Party", "Quote", "Transfer", "expect_accepted", "get_transfer", "lookup", "owner_of", "participant_of",
+           "quote", "register_party", "send_transfer", "transfer"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,17 @@ def register_party(s: Session, party: Party, currency: str) -> Callback:
                   body={"fspId": party.fsp, "currency": currency})
     expect_accepted(ex, f"POST /participants/{party.key}")
     return s.await_callback(party.fsp, "participants", party.key, after=mark)
+
+
+def owner_of(cb: Callback) -> str | None:
+    """The FSP a participants callback names: ``{fspId}`` (answer to GET or DELETE) or the first entry of
+    ``{partyList: [{…, fspId}]}`` (ALS's answer to POST and PUT); None for an error or neither."""
+    body = cb.body if isinstance(cb.body, dict) and not cb.error else {}
+    if "fspId" in body:
+        return str(body["fspId"])
+    parties = body.get("partyList") or []
+    first = parties[0] if parties and isinstance(parties[0], dict) else {}
+    return str(first["fspId"]) if "fspId" in first else None
 
 
 def participant_of(s: Session, requester: str, party: Party) -> Callback:

@@ -88,26 +88,25 @@ def window_state_for(content_states: list[str]) -> str:
     return CLOSED
 
 
-def window_item(db: Database, row: sqlite3.Row) -> dict[str, Any]:
-    contents = db.all("SELECT c.*, (SELECT MAX(l.settlement_id) FROM settlement_content_link l "
-                      "WHERE l.content_id = c.id) AS settlement_id FROM settlement_window_content c "
-                      "WHERE c.window_id = ? ORDER BY c.id", (row["id"],))
+def window_item(db: Database, row: sqlite3.Row, *, key: str = "settlementWindowId") -> dict[str, Any]:
+    """A window as central-settlement shows it: keyed ``settlementWindowId`` on /settlementWindows (``id`` inside a
+    settlement), its content only once the window is closed (central-ledger makes the content rows at close)."""
     content = []
-    for c in contents:
-        item: dict[str, Any] = {"id": c["id"], "state": c["state"], "ledgerAccountType": c["ledger_account_type"],
-                                "currencyId": c["currency"], "createdDate": c["created"],
-                                "changedDate": c["changed"]}
-        if c["settlement_id"] is not None:
-            item["settlementId"] = c["settlement_id"]
-        content.append(item)
-    return {"id": row["id"], "state": row["state"], "reason": row["reason"], "createdDate": row["created"],
+    if row["state"] not in (OPEN, PROCESSING):
+        contents = db.all("SELECT c.*, (SELECT MAX(l.settlement_id) FROM settlement_content_link l "
+                          "WHERE l.content_id = c.id) AS settlement_id FROM settlement_window_content c "
+                          "WHERE c.window_id = ? ORDER BY c.id", (row["id"],))
+        content = [{"id": c["id"], "state": c["state"], "ledgerAccountType": c["ledger_account_type"],
+                    "currencyId": c["currency"], "createdDate": c["created"], "changedDate": c["changed"],
+                    "settlementId": c["settlement_id"]} for c in contents]
+    return {key: row["id"], "state": row["state"], "reason": row["reason"], "createdDate": row["created"],
             "changedDate": row["changed"], "content": content}
 
 
 def window_or_error(db: Database, window_id: int) -> sqlite3.Row:
     row = db.one("SELECT * FROM settlement_window WHERE id = ?", (window_id,))
     if row is None:
-        raise ApiError("3100", f"settlementWindowId: {window_id} not found")
+        raise ApiError("2001", f"No record for settlementWindowId: {window_id} found")
     return row
 
 
@@ -151,7 +150,7 @@ def participants_item(rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
 def windows_of(db: Database, settlement_id: int) -> list[dict[str, Any]]:
     rows = db.all("SELECT w.* FROM settlement_window w JOIN settlement_window_link l ON l.window_id = w.id "
                   "WHERE l.settlement_id = ? ORDER BY w.id", (settlement_id,))
-    return [window_item(db, r) for r in rows]
+    return [window_item(db, r, key="id") for r in rows]
 
 
 def settlement_item(db: Database, row: sqlite3.Row, accounts: list[sqlite3.Row] | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ Mojaloop quirks kept on purpose: a list query needs at least one filter, and a q
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 CLOSE_DELAY_S = 0.25
 WINDOW_FILTERS = ("participantId", "state", "fromDateTime", "toDateTime", "currency")
+WINDOW_STATES = ("OPEN", "CLOSED", "PENDING_SETTLEMENT", "SETTLED", "ABORTED")
 
 
 def _hub(request: Request) -> Hub:
@@ -63,26 +65,46 @@ def _window_query(query: dict[str, str]) -> tuple[str, list[Any]]:
                 "ON g.content_id = c.id JOIN account a ON a.id = g.account_id "
                 "WHERE c.window_id = w.id AND a.participant_id = ?)")
         args.append(st.int_param(query["participantId"], "participantId"))
-    return sql + " ORDER BY w.id", args
+    return sql + " ORDER BY w.changed DESC, w.id DESC", args
+
+
+def _checked_query(request: Request) -> dict[str, str]:
+    """central-settlement's query schema: a state outside the enum, a participantId that is not a number or a
+    date-time that is not one is refused before the lookup (3101 malformed, 3100 not a number)."""
+    query = {k: v for k, v in request.query_params.items() if k in WINDOW_FILTERS and v != ""}
+    if "state" in query and query["state"] not in WINDOW_STATES:
+        raise ApiError("3101", f'"state" must be one of [{", ".join(WINDOW_STATES)}]')
+    if "participantId" in query and not query["participantId"].isdigit():
+        raise ApiError("3100", '"participantId" must be a number')
+    for key in ("fromDateTime", "toDateTime"):
+        if key in query:
+            try:
+                datetime.fromisoformat(query[key].replace("Z", "+00:00"))
+            except ValueError:
+                raise ApiError("3101", f'"{key}" must be a valid date-time') from None
+    return query
 
 
 async def list_windows(request: Request) -> Response:
     hub = _hub(request)
-    query = {k: v for k, v in request.query_params.items() if k in WINDOW_FILTERS and v != ""}
-    if not query:
+    query = _checked_query(request)
+    if not query or len(request.query_params) >= 6:
         raise ApiError("3100", "Use at least one parameter: participantId, state, fromDateTime, toDateTime, currency")
     sql, args = _window_query(query)
     rows = hub.db.all(sql, tuple(args))
     if not rows:
-        shown = ", ".join(f"{k}:{v}" for k, v in query.items())
-        raise ApiError("3100", f"settlementWindow by filters: {{{shown}}} not found")
+        # JSON.stringify(query) with its double quotes removed, as central-settlement words it.
+        shown = json.dumps(dict(request.query_params), separators=(",", ":")).replace('"', "")
+        raise ApiError("3100", f"settlementWindow by filters: {shown} not found")
     return numbers_response([st.window_item(hub.db, r) for r in rows])
 
 
 def close_window(db: Database, window_id: int, reason: str, delay_s: float | None = None) -> int:
     """Start closing an OPEN, non-empty window; returns the id of the new OPEN window."""
     with db.tx():
-        row = st.window_or_error(db, window_id)
+        row = db.one("SELECT * FROM settlement_window WHERE id = ?", (window_id,))
+        if row is None:
+            raise ApiError("3100", f"Window {window_id} does not exist")
         if row["state"] != st.OPEN:
             raise ApiError("3100", f"Window {window_id} is not open")
         if db.one("SELECT id FROM settlement_window_content WHERE window_id = ?", (window_id,)) is None:

@@ -120,6 +120,8 @@ def _add_hub(commands: argparse._SubParsersAction) -> None:
                    help="per-resource versions of hub-made messages, e.g. transfers=1.1,quotes=1.0 (RESOURCE_VERSIONS)")
     p.add_argument("--transfer-confirmation-to-payee", action="store_true",
                    help="the payee also hears the commit and the abort (SEND_TRANSFER_CONFIRMATION_TO_PAYEE)")
+    p.add_argument("--quotes-persistent", action="store_true",
+                   help="quoting-service with SIMPLE_ROUTING_MODE off: duplicate quotes are detected (3106)")
     p.add_argument("--delivery", choices=("aiohttp", "httpx"), default="aiohttp")
     _add_log_level(p)
 
@@ -162,7 +164,8 @@ def hub_config(ns: argparse.Namespace) -> HubConfig:
                      supported_versions=ns.supported_versions, bearer_token=os.environ.get(TOKEN_ENV) or None,
                      delivery_kind=ns.delivery, content_version=ns.content_version,
                      resource_versions=ns.resource_versions,
-                     transfer_confirmation_to_payee=ns.transfer_confirmation_to_payee)
+                     transfer_confirmation_to_payee=ns.transfer_confirmation_to_payee,
+                     quotes_simple_routing=not ns.quotes_persistent)
 
 
 def _hub(ns: argparse.Namespace) -> int:

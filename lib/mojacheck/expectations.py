@@ -58,6 +58,9 @@ class Expectations:
     # ml-api-adapter SEND_TRANSFER_CONFIRMATION_TO_PAYEE (deployment flag): the payee also hears the commit and
     # the aborts its answer caused.
     transfer_confirmation_to_payee: bool = False
+    # quoting-service SIMPLE_ROUTING_MODE (deployment flag, on by default and in helm): a modified resend of a
+    # quote is forwarded like any other; with it off it is 3106.
+    quotes_simple_routing: bool = True
     # Per-resource versions of hub-made messages where the deployment sets them (hub.resource_versions).
     resource_versions: tuple[tuple[str, str], ...] = ()
 
@@ -107,6 +110,7 @@ DESCRIPTIONS: dict[str, str] = {
     "hub_name": "the name the hub signs its own messages with (FSPIOP-Source)",
     "missing_fulfilment": "a payee committing without a fulfilment is answered",
     "transfer_confirmation_to_payee": "the payee also hears the commit and the abort (deployment flag)",
+    "quotes_simple_routing": "quotes relayed without duplicate detection (deployment flag)",
     "resource_versions": "versions of hub-made messages per resource, where the deployment sets them",
 }
 
@@ -130,7 +134,8 @@ def expectations_for(release: str, *, on_us_transfers: bool | None = None,
                      supported_versions: tuple[str, ...] | list[str] | None = None,
                      embedded: bool = False, content_version: str | None = None,
                      resource_versions: dict[str, str] | None = None,
-                     transfer_confirmation_to_payee: bool | None = None) -> Expectations:
+                     transfer_confirmation_to_payee: bool | None = None,
+                     quotes_simple_routing: bool | None = None) -> Expectations:
     """The table row for `release`, with the deployment settings the params make applied on top; `embedded` (the
     embedded hub) answers GET /services/FXP where a release has FX, as a documented extension."""
     try:
@@ -149,6 +154,8 @@ def expectations_for(release: str, *, on_us_transfers: bool | None = None,
         row = replace(row, resource_versions=tuple(sorted((str(k), str(v)) for k, v in resource_versions.items())))
     if transfer_confirmation_to_payee is not None:
         row = replace(row, transfer_confirmation_to_payee=bool(transfer_confirmation_to_payee))
+    if quotes_simple_routing is not None:
+        row = replace(row, quotes_simple_routing=bool(quotes_simple_routing))
     return row
 
 
@@ -160,7 +167,8 @@ def from_params(params: dict[str, Any]) -> Expectations:
                             supported_versions=deployment.get("supported_versions"),
                             embedded=bool(hub.get("embedded")), content_version=hub.get("content_version"),
                             resource_versions=hub.get("resource_versions"),
-                            transfer_confirmation_to_payee=deployment.get("transfer_confirmation_to_payee"))
+                            transfer_confirmation_to_payee=deployment.get("transfer_confirmation_to_payee"),
+                            quotes_simple_routing=deployment.get("quotes_simple_routing"))
 
 
 def release_differences(release_a: str, release_b: str) -> dict[str, tuple[Any, Any]]:

@@ -106,6 +106,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "supported_versions": Field("version_list", nullable=True),
         # SEND_TRANSFER_CONFIRMATION_TO_PAYEE of ml-api-adapter: off in its helm chart, on in its code default.
         "transfer_confirmation_to_payee": Field("bool", default=False),
+        # quoting-service SIMPLE_ROUTING_MODE (default and helm: true): no duplicate detection of quotes.
+        "quotes_simple_routing": Field("bool", default=True),
     },
     "timeouts": {
         "callback_s": Field("number", default=10.0),
@@ -185,6 +187,7 @@ class DeploymentParams:
     on_us_transfers: bool
     supported_versions: tuple[str, ...] | None
     transfer_confirmation_to_payee: bool
+    quotes_simple_routing: bool
 
 
 @dataclass(frozen=True)

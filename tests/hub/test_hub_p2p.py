@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
-from conftest import P2P
-from hub_support import CURRENCY, FULFILMENT, iso, transfer_body
+from conftest import P2P, make_p2p
+from hub_support import CURRENCY, FULFILMENT, Receiver, iso, running_hub, transfer_body
 
 
 def register_party(p2p: P2P, msisdn: str, owner: str) -> None:
@@ -103,11 +104,25 @@ def test_quote_is_relayed_both_ways(p2p: P2P) -> None:
     r = p2p.hub.fspiop("PUT", f"/quotes/{quote_id}", p2p.payee, p2p.payer, body=answer)
     assert r.status_code == 200, r.text
     assert p2p.receiver.get(p2p.payer, "PUT", f"/quotes/{quote_id}").body == answer
-    # The same quote again is forwarded again; a modified one is 3106.
+    # Simple routing mode (quoting-service's default): a resend, modified or not, is forwarded again.
     p2p.hub.fspiop("POST", "/quotes", p2p.payer, p2p.payee, body=body)
-    p2p.receiver.wait(lambda i: len(p2p.receiver.find(p2p.payee, "POST", "/quotes")) >= 2)
     p2p.hub.fspiop("POST", "/quotes", p2p.payer, p2p.payee, body={**body, "note": "changed"})
-    assert p2p.receiver.get(p2p.payer, "PUT", f"/quotes/{quote_id}/error").error_code == "3106"
+    p2p.receiver.wait(lambda i: len(p2p.receiver.find(p2p.payee, "POST", "/quotes")) >= 3)
+    assert p2p.receiver.find(p2p.payer, "PUT", f"/quotes/{quote_id}/error") == []
+
+
+def test_modified_quote_is_3106_in_persistent_mode(tmp_path: Path, receiver: Receiver) -> None:
+    with running_hub(str(tmp_path / "q.sqlite"), quotes_simple_routing=False) as hub:
+        p2p = make_p2p(hub, receiver)
+        quote_id = str(uuid.uuid4())
+        body = quote_body(p2p, quote_id)
+        p2p.hub.fspiop("POST", "/quotes", p2p.payer, p2p.payee, body=body)
+        p2p.hub.fspiop("POST", "/quotes", p2p.payer, p2p.payee, body=body)
+        p2p.receiver.wait(lambda i: len(p2p.receiver.find(p2p.payee, "POST", "/quotes")) >= 2)
+        p2p.hub.fspiop("POST", "/quotes", p2p.payer, p2p.payee, body={**body, "note": "changed"})
+        err = p2p.receiver.get(p2p.payer, "PUT", f"/quotes/{quote_id}/error")
+        expected = f"Modified request - Quote {quote_id} is a duplicate but hashes dont match"
+        assert err.body["errorInformation"] == {"errorCode": "3106", "errorDescription": expected}
 
 
 def test_quote_to_unknown_payee_is_3201(p2p: P2P) -> None:

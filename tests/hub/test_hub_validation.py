@@ -79,12 +79,32 @@ def test_unknown_uri_is_404_3002_and_wrong_method_405(hub: HubClient) -> None:
     assert r.status_code == 405 and r.json()["errorInformation"]["errorCode"] == "3000"
 
 
-def test_put_quote_with_accept_is_3100(p2p: P2P) -> None:
+def test_put_quote_with_accept_is_an_async_3100(p2p: P2P) -> None:
     r = p2p.hub.fspiop("PUT", "/quotes/abc", p2p.payee, p2p.payer, body={
         "transferAmount": {"amount": "1", "currency": "USD"}, "expiration": "2030-01-01T00:00:00.000Z",
         "ilpPacket": "AYI", "condition": "x" * 43},
         headers={"Accept": "application/vnd.interoperability.quotes+json;version=1"})
-    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3100"
+    assert r.status_code == 200  # quoting-service accepts, then refuses in the error callback
+    err = p2p.receiver.get(p2p.payee, "PUT", "/quotes/abc/error")
+    assert err.body["errorInformation"] == {
+        "errorCode": "3100", "errorDescription":
+            'Generic validation error - Update for quote abc failed: "accept" header should not be sent in callbacks.'}
+    assert err.headers["fspiop-uri"] == "/quotes/abc/error" and err.headers["fspiop-source"] == "Hub"
+
+
+def test_put_quote_without_condition_and_get_quote(p2p: P2P) -> None:
+    r = p2p.hub.fspiop("PUT", "/quotes/abc", p2p.payee, p2p.payer, body={
+        "transferAmount": {"amount": "1", "currency": "USD"}, "expiration": "2030-01-01T00:00:00.000Z",
+        "ilpPacket": "AYI"})
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3102"
+    assert "condition" in r.json()["errorInformation"]["errorDescription"]
+    assert p2p.hub.fspiop("GET", "/quotes/abc", p2p.payer, p2p.payee).status_code == 202
+    forwarded = p2p.receiver.get(p2p.payee, "GET", "/quotes/abc")
+    assert forwarded.headers["fspiop-source"] == p2p.payer
+    p2p.hub.fspiop("GET", "/quotes/abd", p2p.payer, "nosuchfsp")
+    err = p2p.receiver.get(p2p.payer, "PUT", "/quotes/abd/error")
+    assert err.body["errorInformation"]["errorDescription"] == (
+        "Destination FSP Error - No FSPIOP_CALLBACK_URL_QUOTES found for quote GET abd")
 
 
 def _hub_with_versions(tmp_path: Path, release: str, versions: tuple[str, ...]) -> Iterator[HubClient]:

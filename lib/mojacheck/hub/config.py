@@ -31,6 +31,8 @@ class HubConfig:
     # SEND_TRANSFER_CONFIRMATION_TO_PAYEE: the payee also gets the commit (PUT from the hub) and the abort it
     # caused. ml-api-adapter's code default is on, its helm chart (what deployments run) has it off.
     transfer_confirmation_to_payee: bool = False
+    # quoting-service SIMPLE_ROUTING_MODE (its default, and helm's): quotes are relayed without duplicate detection.
+    quotes_simple_routing: bool = True
     resource_versions: tuple[tuple[str, str], ...] = ()
     bearer_token: str | None = field(default_factory=_token_from_env)
     delivery_kind: str = "aiohttp"

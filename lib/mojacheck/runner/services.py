@@ -56,6 +56,8 @@ def hub_spec(params: Params, log_dir: Path) -> ServiceSpec:
         argv += ["--resource-versions", ",".join(f"{k}={v}" for k, v in hub.resource_versions.items())]
     if params.deployment.transfer_confirmation_to_payee:
         argv.append("--transfer-confirmation-to-payee")
+    if not params.deployment.quotes_simple_routing:
+        argv.append("--quotes-persistent")
     return ServiceSpec("hub", argv, f"http://127.0.0.1:{hub.port}/health", log_dir / "hub.log")
 
 

@@ -1,7 +1,11 @@
-"""Quoting service as a relay, "simple routing mode" (behaviour ref §5.2).
+"""Quoting service as a relay (behaviour ref §5.2).
 
-Quotes are persisted only as (id, payer, payee, body hash) so a replay can be told from a modified request:
-same id and body → forwarded again; same id, other body → 3106 to the payer.
+``SIMPLE_ROUTING_MODE`` (quoting-service's default, and helm's and the golden-path tests'): every POST and PUT is
+checked (participants, endpoints) and forwarded, resends and modified resends alike. With it off (persistent mode)
+a quote is remembered by id and body hash: the same id and body is forwarded again, another body is 3106 "Modified
+request - Quote <id> is a duplicate but hashes dont match" to the payer (and for an answer, "Update for quote <id> is
+a duplicate but hashes don't match" to the payee). quoting-service keeps no expiry: a resend after the quote's
+expiration is treated as any resend.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from mojacheck.hub.als.parties import active
 from mojacheck.hub.db import now_iso
 from mojacheck.hub.headers import relayed
 from mojacheck.hub.validation import FspiopRequest, fspiop
-from mojacheck.hub.web import ApiError, body_hash, log
+from mojacheck.hub.web import body_hash, log
 from mojacheck.server import DeliveryResult
 
 if TYPE_CHECKING:
@@ -47,12 +51,14 @@ def _payee_problem(hub: Hub, payee: str, currency: str) -> str | None:
     if pos is None or not pos["is_active"]:
         return f"Destination FSP {payee} has no active {currency} POSITION account"
     if hub.outbox.endpoint(payee, QUOTES_ENDPOINT) is None:
-        return f"No {QUOTES_ENDPOINT} found for {payee}"
+        return f"No {QUOTES_ENDPOINT} found for quote {{id}} PAYEE party {payee}"
     return None
 
 
 def _is_duplicate_conflict(hub: Hub, quote_id: str, payer: str, payee: str, digest: str) -> bool:
-    """Record the quote; True when the id is known with another body (3106)."""
+    """Record the quote (persistent mode only); True when the id is known with another body (3106)."""
+    if hub.config.quotes_simple_routing:
+        return False
     with hub.db.tx():
         row = hub.db.one("SELECT body_hash FROM quote WHERE id = ?", (quote_id,))
         if row is not None:
@@ -83,11 +89,12 @@ async def post_quote(hub: Hub, req: FspiopRequest) -> Response:
             return
         problem = _payee_problem(hub, payee, str(req.body["amount"]["currency"]))
         if problem is not None:
-            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3201", problem,
+            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3201", problem.replace("{id}", quote_id),
                                 trigger=req.headers)
             return
         if _is_duplicate_conflict(hub, quote_id, payer, payee, body_hash(req.body)):
-            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3106", f"Quote {quote_id} was modified",
+            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3106",
+                                f"Quote {quote_id} is a duplicate but hashes dont match",
                                 trigger=req.headers)
             return
         url = hub.outbox.url(payee, QUOTES_ENDPOINT, {}, "/quotes")
@@ -101,34 +108,34 @@ async def post_quote(hub: Hub, req: FspiopRequest) -> Response:
 
 def _relay(hub: Hub, req: FspiopRequest, method: str, suffix: str) -> None:
     quote_id, dest = req.params["ID"], req.destination
-    if not active(hub, dest):
-        hub.outbox.error_to(req.source, "quotes", {"ID": quote_id}, "3201", f"Destination FSP {dest!r} not found",
-                                trigger=req.headers)
-        return
-    url = hub.outbox.url(dest, QUOTES_ENDPOINT, {}, f"/quotes/{quote_id}{suffix}")
+    url = hub.outbox.url(dest, QUOTES_ENDPOINT, {}, f"/quotes/{quote_id}{suffix}") if active(hub, dest) else None
     if url is None:
-        hub.outbox.error_to(req.source, "quotes", {"ID": quote_id}, "3201", f"No {QUOTES_ENDPOINT} found for {dest}",
-                                trigger=req.headers)
+        # quoting-service looks the endpoint up and words the miss by what it was forwarding.
+        what = f"quote GET {quote_id}" if method == "GET" else f"quote {quote_id} PAYER party"
+        hub.outbox.error_to(req.source, "quotes", {"ID": quote_id}, "3201", f"No {QUOTES_ENDPOINT} found for {what}",
+                            trigger=req.headers)
         return
     body = None if method == "GET" else req.raw
     on_failure = _fail_back(hub, req.source, quote_id, dest, req) if method == "GET" else None
     hub.outbox.relay(method, url, relayed(req.headers, method), body, on_failure=on_failure)
 
 
-def _no_accept(req: FspiopRequest) -> None:
-    # quoting-service validates PUT callbacks strictly: an Accept header there is a 3100.
-    if "accept" in req.headers:
-        raise ApiError("3100", '"accept" is not allowed on a PUT callback')
-
-
 async def put_quote(hub: Hub, req: FspiopRequest) -> Response:
-    _no_accept(req)
-    _relay(hub, req, "PUT", "")
+    async def work() -> None:
+        if "accept" in req.headers:
+            # quoting-service refuses it after the 200, with an error callback to the sender.
+            quote_id = req.params["ID"]
+            hub.outbox.error_to(req.source, "quotes", {"ID": quote_id}, "3100",
+                                f'Update for quote {quote_id} failed: "accept" header should not be sent in callbacks.',
+                                trigger=req.headers)
+            return
+        _relay(hub, req, "PUT", "")
+
+    hub.outbox.spawn(work(), "PUT /quotes")
     return Response(status_code=200)
 
 
 async def put_quote_error(hub: Hub, req: FspiopRequest) -> Response:
-    _no_accept(req)
     _relay(hub, req, "PUT", "/error")
     return Response(status_code=200)
 

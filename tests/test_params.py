@@ -18,7 +18,7 @@ LOCAL = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
 
 
 def _project(tmp_path: Path, doc: dict) -> Path:
-    (tmp_path / "params").mkdir()
+    (tmp_path / "params").mkdir(parents=True)
     (tmp_path / "params" / "t.yaml").write_text(yaml.safe_dump(doc))
     return tmp_path
 
@@ -208,3 +208,24 @@ def test_the_corpus_loads_once_repaired(tmp_path: Path) -> None:
     (tmp_path / "params").mkdir()
     (tmp_path / "params" / "t.yaml").write_text((ROOT / "params" / "local.yaml").read_text(encoding="utf-8"))
     assert load_params("t", root=tmp_path).hub.port == 4040
+
+
+def test_hub_content_version_and_resource_versions(tmp_path: Path) -> None:
+    p = load_params("local", root=ROOT)
+    assert p.hub.content_version == "1.1" and p.hub.resource_versions is None  # reference deployments speak 1.1
+    p = load_params("local", root=ROOT, overrides=["hub.content_version=2.0",
+                                                   "hub.resource_versions={transfers: '1.0', quotes: 1.1}"])
+    assert p.hub.content_version == "2.0" and p.hub.resource_versions == {"transfers": "1.0", "quotes": "1.1"}
+    err = _error(tmp_path / "a", _local(hub={"release": "14", "content_version": "2.0"}))
+    assert "hub.content_version" in str(err) and "not among the versions the hub accepts" in str(err)
+    err = _error(tmp_path / "b", _local(hub={"resource_versions": {"transfers": "one"}}))
+    assert "hub.resource_versions" in str(err)
+
+
+def test_jws_files_must_exist(tmp_path: Path) -> None:
+    err = _error(tmp_path / "a", _local(jws={"hub_public_key": "nope.pem"}))
+    assert "jws.hub_public_key" in str(err) and "file not found" in str(err)
+    err = _error(tmp_path / "b", _local(jws={"fsp_keys_dir": "nokeys"}))
+    assert "jws.fsp_keys_dir" in str(err)
+    p = load_params("local", root=ROOT, overrides=["jws.hub_signing_key_password_env=JWS_PW"])
+    assert p.jws.validate is False and p.public_dict()["jws"]["hub_signing_key_password_env"] == "JWS_PW"

@@ -122,6 +122,12 @@ def _add_hub(commands: argparse._SubParsersAction) -> None:
                    help="the payee also hears the commit and the abort (SEND_TRANSFER_CONFIRMATION_TO_PAYEE)")
     p.add_argument("--quotes-persistent", action="store_true",
                    help="quoting-service with SIMPLE_ROUTING_MODE off: duplicate quotes are detected (3106)")
+    p.add_argument("--jws-signing-key", metavar="PEM", help="sign the messages the hub originates (JWS_SIGN)")
+    p.add_argument("--jws-signing-key-password-env", metavar="NAME",
+                   help="environment variable holding the signing key's password")
+    p.add_argument("--jws-validate", action="store_true",
+                   help="validate FSPs' signatures (JWS_VALIDATE; releases that have it)")
+    p.add_argument("--jws-keys-dir", metavar="DIR", help="<fspId>.pem public keys or certificates of the FSPs")
     p.add_argument("--delivery", choices=("aiohttp", "httpx"), default="aiohttp")
     _add_log_level(p)
 
@@ -165,7 +171,9 @@ def hub_config(ns: argparse.Namespace) -> HubConfig:
                      delivery_kind=ns.delivery, content_version=ns.content_version,
                      resource_versions=ns.resource_versions,
                      transfer_confirmation_to_payee=ns.transfer_confirmation_to_payee,
-                     quotes_simple_routing=not ns.quotes_persistent)
+                     quotes_simple_routing=not ns.quotes_persistent, jws_signing_key=ns.jws_signing_key,
+                     jws_signing_key_password_env=ns.jws_signing_key_password_env, jws_validate=ns.jws_validate,
+                     jws_keys_dir=ns.jws_keys_dir)
 
 
 def _hub(ns: argparse.Namespace) -> int:
@@ -195,6 +203,8 @@ def _add_sim(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--delivery", choices=["aiohttp", "httpx"], default="aiohttp")
     p.add_argument("--timeout", type=float, default=10.0, help="outbound request timeout, seconds")
     p.add_argument("--inbox-size", type=int, default=None, help="items the inbox keeps (default 20000)")
+    p.add_argument("--jws-keys-dir", metavar="DIR",
+                   help="sign as each FSP with its <fspId>.key (PEM private key) found there (FSPIOP-Signature)")
     _add_log_level(p)
 
 
@@ -203,7 +213,8 @@ def sim_config(ns: argparse.Namespace) -> SimConfig:
     from mojacheck.sim.config import DEFAULT_INBOX_SIZE, SimConfig
 
     return SimConfig(hub_url=ns.hub_url, routes=dict(ns.route), secrets=dict(ns.secret), delivery=ns.delivery,
-                     timeout=ns.timeout, inbox_size=ns.inbox_size or DEFAULT_INBOX_SIZE)
+                     timeout=ns.timeout, inbox_size=ns.inbox_size or DEFAULT_INBOX_SIZE,
+                     jws_keys_dir=ns.jws_keys_dir)
 
 
 def _sim(ns: argparse.Namespace) -> int:

@@ -61,6 +61,9 @@ class Expectations:
     # quoting-service SIMPLE_ROUTING_MODE (deployment flag, on by default and in helm): a modified resend of a
     # quote is forwarded like any other; with it off it is 3106.
     quotes_simple_routing: bool = True
+    # The hub refuses a request whose FSPIOP-Signature does not verify (3105): JWS validation exists from helm v17
+    # (ml-api-adapter v16.10); applied to a run, it is on only where the deployment turns it on (jws.validate).
+    signature_validation: bool = False
     # Per-resource versions of hub-made messages where the deployment sets them (hub.resource_versions).
     resource_versions: tuple[tuple[str, str], ...] = ()
 
@@ -111,6 +114,7 @@ DESCRIPTIONS: dict[str, str] = {
     "missing_fulfilment": "a payee committing without a fulfilment is answered",
     "transfer_confirmation_to_payee": "the payee also hears the commit and the abort (deployment flag)",
     "quotes_simple_routing": "quotes relayed without duplicate detection (deployment flag)",
+    "signature_validation": "a request whose signature does not verify is refused with 3105",
     "resource_versions": "versions of hub-made messages per resource, where the deployment sets them",
 }
 
@@ -126,7 +130,7 @@ _TABLE: dict[str, Expectations] = {
                        missing_fulfilment="COMMITTED"),
     "17": Expectations("17", ndc_exceeded_code="4200", unfunded_payer_code="4001",
                        supported_versions=("1.0", "1.1", "2.0"), hub_content_version="1.1", reserved_patch=True,
-                       on_us_transfers=False, fx_available=True, fxp_discovery="params"),
+                       on_us_transfers=False, fx_available=True, fxp_discovery="params", signature_validation=True),
 }
 
 
@@ -135,7 +139,8 @@ def expectations_for(release: str, *, on_us_transfers: bool | None = None,
                      embedded: bool = False, content_version: str | None = None,
                      resource_versions: dict[str, str] | None = None,
                      transfer_confirmation_to_payee: bool | None = None,
-                     quotes_simple_routing: bool | None = None) -> Expectations:
+                     quotes_simple_routing: bool | None = None,
+                     signature_validation: bool | None = None) -> Expectations:
     """The table row for `release`, with the deployment settings the params make applied on top; `embedded` (the
     embedded hub) answers GET /services/FXP where a release has FX, as a documented extension."""
     try:
@@ -156,6 +161,8 @@ def expectations_for(release: str, *, on_us_transfers: bool | None = None,
         row = replace(row, transfer_confirmation_to_payee=bool(transfer_confirmation_to_payee))
     if quotes_simple_routing is not None:
         row = replace(row, quotes_simple_routing=bool(quotes_simple_routing))
+    if signature_validation is not None:  # on only where the release has it and the deployment turned it on
+        row = replace(row, signature_validation=row.signature_validation and bool(signature_validation))
     return row
 
 
@@ -168,7 +175,8 @@ def from_params(params: dict[str, Any]) -> Expectations:
                             embedded=bool(hub.get("embedded")), content_version=hub.get("content_version"),
                             resource_versions=hub.get("resource_versions"),
                             transfer_confirmation_to_payee=deployment.get("transfer_confirmation_to_payee"),
-                            quotes_simple_routing=deployment.get("quotes_simple_routing"))
+                            quotes_simple_routing=deployment.get("quotes_simple_routing"),
+                            signature_validation=bool((params.get("jws") or {}).get("validate")))
 
 
 def release_differences(release_a: str, release_b: str) -> dict[str, tuple[Any, Any]]:

@@ -121,6 +121,19 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "client_key_password_env": Field("envname", nullable=True),
     },
     "auth": {"bearer_token_env": Field("envname", nullable=True, default="MOJACHECK_BEARER_TOKEN")},
+    # FSPIOP JWS (FSPIOP-Signature). Off when every key is null.
+    "jws": {
+        # Embedded hub: sign the messages it originates with this PEM private key (ml-api-adapter JWS_SIGN).
+        "hub_signing_key": Field("path", nullable=True),
+        "hub_signing_key_password_env": Field("envname", nullable=True),
+        # The hub's public key or certificate (PEM): notebooks check the signature of every hub-made callback.
+        "hub_public_key": Field("path", nullable=True),
+        # Embedded hub: validate FSPs' signatures (JWS_VALIDATE, from release 17); a real hub: whether it does.
+        "validate": Field("bool", default=False),
+        # <fspId>.pem (public key or certificate the hub validates with) and <fspId>.key (private key the
+        # simulator and the notebooks sign with as that FSP), per test FSP.
+        "fsp_keys_dir": Field("path", nullable=True),
+    },
 }
 # Top-level leaves (not sections).
 TOP_LEVEL: dict[str, Field] = {"currencies": Field("str_list", required=True, min_items=1)}
@@ -210,15 +223,25 @@ class AuthParams:
     bearer_token_env: str | None
 
 
+@dataclass(frozen=True)
+class JwsParams:
+    hub_signing_key: str | None
+    hub_signing_key_password_env: str | None
+    hub_public_key: str | None
+    validate: bool
+    fsp_keys_dir: str | None
+
+
 _SECTION_TYPES: dict[str, type] = {
     "hub": HubParams, "services": ServicesParams, "sim": SimParams, "fsps": FspsParams,
     "provisioning": ProvisioningParams, "api": ApiParams, "deployment": DeploymentParams,
-    "timeouts": TimeoutsParams, "tls": TlsParams, "auth": AuthParams,
+    "timeouts": TimeoutsParams, "tls": TlsParams, "auth": AuthParams, "jws": JwsParams,
 }
 # Secret short names → where the env var NAME lives.
 _SECRETS = {
     "bearer_token": ("auth", "bearer_token_env"),
     "client_key_password": ("tls", "client_key_password_env"),
+    "jws_signing_key_password": ("jws", "hub_signing_key_password_env"),
 }
 
 
@@ -237,6 +260,7 @@ class Params:
     timeouts: TimeoutsParams
     tls: TlsParams
     auth: AuthParams
+    jws: JwsParams
 
     @property
     def currency(self) -> str:
@@ -600,6 +624,12 @@ def _check_embedded(params: Params, ctx: _Ctx) -> None:
         file = getattr(params.tls, key)
         if file is not None and not Path(file).is_file():
             ctx.fail(f"tls.{key}", f"file not found: {file}")
+    for key in ("hub_signing_key", "hub_public_key"):
+        file = getattr(params.jws, key)
+        if file is not None and not Path(file).is_file():
+            ctx.fail(f"jws.{key}", f"file not found: {file}")
+    if params.jws.fsp_keys_dir is not None and not Path(params.jws.fsp_keys_dir).is_dir():
+        ctx.fail("jws.fsp_keys_dir", f"folder not found: {params.jws.fsp_keys_dir}")
     if (params.tls.client_cert is None) != (params.tls.client_key is None):
         ctx.fail("tls.client_key", "client_cert and client_key go together (set both or neither)")
 

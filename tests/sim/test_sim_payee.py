@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 
 import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sim_support import PAYEE, PAYER, FakeHub, deliver, quote, transfer_body
 
-from mojacheck.fspiop import new_id
+from mojacheck.fspiop import jws, new_id
+from mojacheck.server.serve import ServerThread
+from mojacheck.sim import SimConfig, create_app
 
 
 def b64url_decode(text: str) -> bytes:
@@ -111,3 +116,17 @@ def test_get_quote_resends_answer_or_3205(sim: httpx.Client, hub: FakeHub) -> No
     deliver(sim, "GET", f"/{PAYEE}/quotes/{unknown}")
     err = hub.wait_path("PUT", f"/quotes/{unknown}/error")
     assert err.body["errorInformation"]["errorCode"] == "3205"
+
+
+def test_answers_carry_uri_and_method_and_are_signed_with_the_fsps_key(hub: FakeHub, tmp_path: Path) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / f"{PAYEE}.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp_path / f"{PAYEE}.pem").write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    config = SimConfig(hub_url=hub.url, bearer_token="", jws_keys_dir=str(tmp_path))
+    with ServerThread(create_app(config)) as server, httpx.Client(base_url=server.url, timeout=30) as sim:
+        _, got = quote(sim, hub)
+    assert got.headers["fspiop-uri"] == got.path and got.headers["fspiop-http-method"] == "PUT"
+    protected = jws.verify(got.headers, got.body, jws.load_public_key(tmp_path / f"{PAYEE}.pem"))
+    assert protected["FSPIOP-Source"] == PAYEE and protected["FSPIOP-Destination"] == PAYER

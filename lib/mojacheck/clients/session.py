@@ -12,15 +12,18 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from mojacheck.clients.admin import Admin
 from mojacheck.clients.sim import Callback, SimControl
 from mojacheck.evidence import render as evidence
+from mojacheck.evidence.callback_headers import FSPIOP_RESOURCES, check_headers, path_template
 from mojacheck.evidence.checks import Check, Record, Scenario, Totals, unique_name
 from mojacheck.evidence.conformance import Conformance
 from mojacheck.expectations import Expectations, from_params
-from mojacheck.fspiop import Exchange, HttpClient, request_headers
+from mojacheck.fspiop import Exchange, HttpClient, jws, request_headers
+from mojacheck.fspiop.client import dump_json
 from mojacheck.fspiop.errors import MojacheckError, ScenarioStopped, UnexpectedResponse
 
 __all__ = ["Session", "connect"]
@@ -44,6 +47,9 @@ class Session:
                                cert=_cert(params), key_password=_secret(params, "tls", "client_key_password_env"),
                                timeout=float(params["timeouts"]["http_s"]))
         self.sim = SimControl(params["sim"]["url"], self._request)
+        # The hub's JWS public key (jws.hub_public_key): with it, every hub-made callback's signature is checked.
+        hub_key_file = (params.get("jws") or {}).get("hub_public_key")
+        self.hub_key = jws.load_public_key(hub_key_file) if hub_key_file else None
         self.admin = Admin(self)
         self.scenarios: list[Scenario] = []
         self._scenario_names: set[str] = set()  # keys of the scenario names used, for unique_name
@@ -52,8 +58,8 @@ class Session:
 
     # -- requests -----------------------------------------------------------------------------------------
     def _request(self, method: str, url: str, *, headers: dict[str, str] | None = None, json: Any = None,
-                 record: bool = True) -> Exchange:
-        exchange = self.http.request(method, url, headers=headers, json=json)
+                 record: bool = True, content: bytes | None = None) -> Exchange:
+        exchange = self.http.request(method, url, headers=headers, json=json, content=content)
         if record:
             self._last_sent = exchange.started
         if record and self._current is not None:
@@ -80,8 +86,20 @@ class Session:
                                accept=method in ("GET", "POST", "DELETE"))
         if method in ("PUT", "PATCH"):
             sent.pop("Accept", None)
+        # As an FSP's connector (SDK, TTK) sends them; they are also what a JWS signature protects.
+        sent.update({"FSPIOP-URI": path.split("?", 1)[0], "FSPIOP-HTTP-Method": method.upper()})
         sent.update(headers or {})
-        return self._request(method, f"{self.services[service]}{path}", headers=sent, json=body)
+        raw = None if body is None else dump_json(body)
+        key = self.fsp_signing_key(source)
+        if key is not None and raw is not None:
+            sent = jws.signed_headers(sent, raw, key)
+        return self._request(method, f"{self.services[service]}{path}", headers=sent, content=raw)
+
+    def fsp_signing_key(self, fsp: str) -> Any:
+        """The JWS key the session signs with as `fsp` (``<fsp>.key`` in jws.fsp_keys_dir), None when it does not."""
+        folder = (self.params.get("jws") or {}).get("fsp_keys_dir")
+        file = Path(folder) / f"{fsp}.key" if folder else None
+        return jws.load_private_key(file) if file is not None and file.is_file() else None
 
     def await_callback(self, fsp: str, resource: str, key: str, *, after: int, error: bool | None = None,
                        method: str | None = "PUT", timeout: float | None = None) -> Callback:
@@ -94,6 +112,7 @@ class Session:
             since = (cb.received - self._last_sent).total_seconds() * 1000 if self._last_sent else 0.0
             self._current.records.append(Record("callback", cb.method, cb.path, None, max(0.0, since), cb.headers,
                                                 cb.body, note=f"to {cb.fsp}, after the request"))
+            self._check_headers(cb)
             # The body's shape against the spec's operation (named by its path template, so the name is stable).
             outcome = self.conformance.check(cb.method, cb.path, cb.headers, cb.body)
             if outcome is not None:
@@ -102,6 +121,19 @@ class Session:
                 own = "hub_content_version" if outcome.version == self.expectations.hub_content_version else None
                 self._current.check(outcome.check_name, "no violations", outcome.actual, expectation=own)
         return cb
+
+    def _check_headers(self, cb: Callback) -> None:
+        """Mojaloop's callback header contract (evidence/callback_headers.py), one check per awaited callback,
+        named by the callback's path template (the scenario numbers a repeat)."""
+        assert self._current is not None
+        exp = self.expectations
+        resource = cb.path.strip("/").split("/")[0]
+        if resource not in FSPIOP_RESOURCES:
+            return
+        verdict = check_headers(cb.method, cb.path, cb.fsp, cb.headers, cb.body, hub_name=exp.hub_name,
+                                hub_version=exp.hub_version(resource), hub_key=self.hub_key)
+        self._current.check(f"{cb.method} {path_template(cb.path)} callback headers", "as Mojaloop sends them",
+                            verdict.actual, expectation="hub_name" if verdict.hub_made else None)
 
     # -- scenarios and checks -----------------------------------------------------------------------------
     @contextmanager

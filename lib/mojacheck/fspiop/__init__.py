@@ -3,6 +3,7 @@
 Ground floor of mojacheck: pure functions, imports nothing of ours but `mojacheck.errors`.
 """
 
+from mojacheck.fspiop import jws
 from mojacheck.fspiop.client import Exchange, HttpClient, redact_headers
 from mojacheck.fspiop.errorcodes import (
     ErrorCode,
@@ -81,6 +82,7 @@ __all__ = [
     "ilp_address",
     "is_known",
     "is_valid_id",
+    "jws",
     "lookup",
     "new_id",
     "new_traceparent",

@@ -8,7 +8,8 @@ runner) may raise these. Exceptions carry the request/response they are about wh
     ├── FspiopError            a protocol value is wrong
     │   ├── HeaderError        a header is missing or malformed (carries the FSPIOP error code)
     │   ├── IlpError           an ILP packet, condition or fulfilment
-    │   └── CredentialError    a 3PPI public key or signature that cannot be read
+    │   ├── CredentialError    a 3PPI public key or signature that cannot be read
+    │   └── JwsError           an FSPIOP-Signature that cannot be made or does not verify
     ├── ServiceError           a service could not be reached or answered out of contract
     │   ├── HubUnreachable     no answer at all (connection refused, DNS, TLS)
     │   └── UnexpectedResponse a status or body the protocol does not allow here
@@ -60,6 +61,11 @@ class IlpError(FspiopError):
 
 class CredentialError(FspiopError):
     """A 3PPI public key or signature that cannot even be read."""
+
+
+class JwsError(FspiopError):
+    """An FSPIOP-Signature that cannot be made (key) or does not verify; the message says why, as Mojaloop's
+    JWS validator words it."""
 
 
 class ServiceError(MojacheckError):

@@ -25,10 +25,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mojacheck.fspiop import jws
 from mojacheck.hub.admin import participants, settlement_models
 from mojacheck.hub.als import oracles, parties
 from mojacheck.hub.als import participants as als_participants
-from mojacheck.hub.callbacks import Outbox
+from mojacheck.hub.callbacks import Outbox, Signer
 from mojacheck.hub.config import HubConfig
 from mojacheck.hub.context import Hub
 from mojacheck.hub.db import Database
@@ -146,6 +147,15 @@ def _lifespan(hub: Hub) -> Any:
     return lifespan
 
 
+def _signer(config: HubConfig) -> Signer | None:
+    """JWS_SIGN: the hub signs what it originates with its key (the password only ever from the environment)."""
+    if not config.jws_signing_key:
+        return None
+    password = os.environ.get(config.jws_signing_key_password_env) if config.jws_signing_key_password_env else None
+    key = jws.load_private_key(config.jws_signing_key, password)
+    return lambda headers, body: jws.sign(headers, body, key)
+
+
 def create_app(config: HubConfig) -> Starlette:
     """Build the hub for ``config``; the database is opened (and created if new) here."""
     release = get_release(config.release, config.supported_versions)
@@ -154,7 +164,7 @@ def create_app(config: HubConfig) -> Starlette:
                               f"{LOGGER}.delivery")
     voice = HubVoice(release.hub_name, version(config.content_version),
                      {k: version(v) for k, v in config.resource_versions})
-    hub = Hub(config=config, release=release, db=db, outbox=Outbox(db, voice, delivery))
+    hub = Hub(config=config, release=release, db=db, outbox=Outbox(db, voice, delivery, _signer(config)))
     routes = [
         Route("/health", health_for(""), methods=["GET"]),
         Mount("/admin", routes=[*participants.routes, *settlement_models.routes,

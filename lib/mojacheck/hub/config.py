@@ -33,6 +33,12 @@ class HubConfig:
     transfer_confirmation_to_payee: bool = False
     # quoting-service SIMPLE_ROUTING_MODE (its default, and helm's): quotes are relayed without duplicate detection.
     quotes_simple_routing: bool = True
+    # JWS (ENDPOINT_SECURITY.JWS): sign hub-made messages with this PEM key (its password from the env var named),
+    # and validate FSPs' signatures with the <fspId>.pem public keys or certificates in jws_keys_dir.
+    jws_signing_key: str | None = None
+    jws_signing_key_password_env: str | None = None
+    jws_validate: bool = False
+    jws_keys_dir: str | None = None
     resource_versions: tuple[tuple[str, str], ...] = ()
     bearer_token: str | None = field(default_factory=_token_from_env)
     delivery_kind: str = "aiohttp"

@@ -41,6 +41,9 @@ class Release:
     # account-lookup-service since its inter-scheme work (v17): lookups that find nothing fall back to proxy
     # discovery, so their texts name it, and an unknown FSPIOP-Destination deletes the party's oracle entry.
     als_interscheme: bool = True
+    # Validation of FSPs' JWS by the hub (JWS_VALIDATE): ml-api-adapter v16.10, account-lookup-service v17.16,
+    # quoting-service after v17.15; before, only FSPs validated signatures.
+    jws_validation: bool = True
     components: dict[str, str] = field(default_factory=dict)
 
 
@@ -80,6 +83,7 @@ def get_release(name: str, supported: tuple[str, ...] | None = None) -> Release:
         participant_not_found_3200=name == "17",
         als_source_check=name == "17",
         als_interscheme=name == "17",
+        jws_validation=name == "17",
         components=dict(_COMPONENTS[name]),
     )
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mojacheck.fspiop import parse_content_type, resource_of, validate_headers
-from mojacheck.fspiop.errors import HeaderError
+from mojacheck.fspiop.errors import HeaderError, JwsError
+from mojacheck.fspiop.jws import load_public_key, verify
 from mojacheck.hub.web import ApiError, Handler, guarded, parse_json, require
 
 if TYPE_CHECKING:
@@ -73,6 +75,8 @@ async def read_fspiop(request: Request, hub: Hub, *, with_body: bool) -> FspiopR
         body = parse_json(raw)
         if not isinstance(body, dict):
             raise ApiError("3101", "Body must be a JSON object")
+    if with_body and body is not None:
+        check_signature(hub, request.method, request.url.path, headers, body)
     return FspiopRequest(
         method=request.method,
         path=request.url.path,
@@ -82,6 +86,30 @@ async def read_fspiop(request: Request, hub: Hub, *, with_body: bool) -> FspiopR
         body=body,
         version=str(version),
     )
+
+
+# What Mojaloop's services validate when JWS_VALIDATE is on: ml-api-adapter transfers, quoting-service quotes,
+# account-lookup-service participants and parties (PUT /parties only with JWS_VALIDATE_PUT_PARTIES, off by default).
+JWS_RESOURCES = ("transfers", "quotes", "participants", "parties")
+
+
+def check_signature(hub: Hub, method: str, path: str, headers: dict[str, str], body: Any) -> None:
+    """400/3105 "Invalid signature - <why>" unless the request's FSPIOP-Signature verifies with the public key
+    registered for its FSPIOP-Source (``<fspId>.pem`` in the keys folder, read at each request: hot reload)."""
+    config = hub.config
+    resource = resource_of(path)
+    if not (config.jws_validate and hub.release.jws_validation and config.jws_keys_dir) or method == "GET":
+        return
+    if resource not in JWS_RESOURCES or (resource == "parties" and method == "PUT"):
+        return
+    source = headers.get("fspiop-source", "")
+    key_file = Path(config.jws_keys_dir) / f"{source}.pem"
+    try:
+        if not key_file.is_file():
+            raise JwsError(f"JWS public key for '{source}' not available. Unable to verify JWS.")
+        verify(headers, body, load_public_key(key_file))
+    except JwsError as exc:
+        raise ApiError("3105", str(exc)) from None
 
 
 FspiopHandler = Callable[["Hub", FspiopRequest], Awaitable[Response]]

@@ -58,7 +58,22 @@ def hub_spec(params: Params, log_dir: Path) -> ServiceSpec:
         argv.append("--transfer-confirmation-to-payee")
     if not params.deployment.quotes_simple_routing:
         argv.append("--quotes-persistent")
+    argv += _jws_hub_args(params)
     return ServiceSpec("hub", argv, f"http://127.0.0.1:{hub.port}/health", log_dir / "hub.log")
+
+
+def _jws_hub_args(params: Params) -> list[str]:
+    """The embedded hub's JWS settings (the key's password stays in its env var, inherited by the process)."""
+    jws, argv = params.jws, []
+    if jws.hub_signing_key:
+        argv += ["--jws-signing-key", jws.hub_signing_key]
+    if jws.hub_signing_key_password_env:
+        argv += ["--jws-signing-key-password-env", jws.hub_signing_key_password_env]
+    if jws.validate:
+        argv.append("--jws-validate")
+    if jws.fsp_keys_dir:
+        argv += ["--jws-keys-dir", jws.fsp_keys_dir]
+    return argv
 
 
 def sim_spec(params: Params, log_dir: Path) -> ServiceSpec:
@@ -67,6 +82,8 @@ def sim_spec(params: Params, log_dir: Path) -> ServiceSpec:
         sys.executable, "-m", "mojacheck", "sim", "--host", "127.0.0.1", "--port", str(port),
         "--hub-url", params.services.ml_api_adapter, "--log-level", params.sim.log_level,
     ]
+    if params.jws.fsp_keys_dir:
+        argv += ["--jws-keys-dir", params.jws.fsp_keys_dir]
     return ServiceSpec("simulator", argv, f"http://127.0.0.1:{port}/health", log_dir / "sim.log")
 
 

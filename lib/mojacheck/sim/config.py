@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 BEARER_ENV = "MOJACHECK_BEARER_TOKEN"
 DEFAULT_INBOX_SIZE = 20_000
@@ -26,6 +27,8 @@ class SimConfig:
     timeout: float = 10.0
     inbox_size: int = DEFAULT_INBOX_SIZE
     quote_ttl_s: int = 60
+    # Folder of <fspId>.key PEM private keys: an FSP with a key there signs what it sends (FSPIOP-Signature).
+    jws_keys_dir: str | None = None
 
     def url_for(self, resource: str, path: str) -> str:
         """Absolute URL for an FSPIOP ``path`` (``/quotes/abc``) of ``resource``."""
@@ -35,6 +38,13 @@ class SimConfig:
     def secret_for(self, fsp: str) -> str:
         """The FSP's ILP secret; by default derived from its id so two runs agree without setup."""
         return self.secrets.get(fsp, f"mojacheck-sim-secret-{fsp}")
+
+    def signing_key_file(self, fsp: str) -> Path | None:
+        """The FSP's JWS signing key, None when the simulator does not sign as ``fsp``."""
+        if not self.jws_keys_dir:
+            return None
+        file = Path(self.jws_keys_dir) / f"{fsp}.key"
+        return file if file.is_file() else None
 
     def bearer(self) -> str | None:
         token = self.bearer_token if self.bearer_token is not None else os.environ.get(BEARER_ENV)

@@ -25,6 +25,7 @@ from mojacheck.fspiop import (
     decode_transaction,
     error_body,
     fulfilment_for,
+    jws,
     parse_content_type,
     transaction_object,
 )
@@ -152,12 +153,19 @@ class Payee:
             self._record_out(reply, method, path, {}, body, None, url, "request had no FSPIOP-Source")
             return None
         headers = callback_headers(reply.resource, reply.fsp, reply.destination, version=version or reply.version)
+        # What an FSP's connector sends with every message (and signs, when it signs).
+        headers["FSPIOP-URI"] = path
+        headers["FSPIOP-HTTP-Method"] = method
         if reply.traceparent:
             headers["traceparent"] = reply.traceparent
+        data = dumps(body)
+        key_file = self.config.signing_key_file(reply.fsp)
+        if key_file is not None:
+            headers["FSPIOP-Signature"] = jws.sign(headers, data, jws.load_private_key(key_file))
         token = self.config.bearer()
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        result = await self.delivery.send(method, url, headers, dumps(body))
+        result = await self.delivery.send(method, url, headers, data)
         self._record_out(reply, method, path, headers, body, result, url, result.error)
         return result
 

@@ -21,7 +21,7 @@ from mojacheck.hub.als.parties import active
 from mojacheck.hub.db import now_iso
 from mojacheck.hub.headers import relayed
 from mojacheck.hub.validation import FspiopRequest, fspiop
-from mojacheck.hub.web import body_hash, log
+from mojacheck.hub.web import ApiError, body_hash, log
 from mojacheck.server import DeliveryResult
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ What notebooks may import. Everything else is internal and may change.
 
 from __future__ import annotations
 
-from mojacheck.clients.admin import FSPIOP_ENDPOINTS, Admin
+from mojacheck.clients.admin import EMAIL_ENDPOINTS, FSPIOP_ENDPOINTS, Admin
 from mojacheck.clients.admin import endpoint_values as admin_endpoint_values
 from mojacheck.clients.session import Session, connect
 from mojacheck.clients.sim import Callback
@@ -44,6 +44,7 @@ from mojacheck.steps.parties import standard_parties
 from mojacheck.steps.provisioning import Readiness, ensure_ready
 
 __all__ = [
+    "EMAIL_ENDPOINTS",
     "FSPIOP_ENDPOINTS",
     "Admin",
     "Callback",

@@ -93,6 +93,9 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "settlement_model": Field("str", default="DEFERREDNET"),
         # What ALS admin registers as the MSISDN oracle's endpoint (the oracle service of the deployment).
         "oracle_endpoint": Field("url", required=True),
+        # Where the hub's notifications (settlement position changes, NDC adjustments and breaches) go, for the Hub
+        # and every test FSP, as Mojaloop's onboarding registers them.
+        "notification_email": Field("str", default="mojacheck-notifications@example.invalid"),
     },
     "api": {
         "version": Field("version", default="1.1"),
@@ -187,6 +190,7 @@ class ProvisioningParams:
     funds_in: Decimal
     settlement_model: str
     oracle_endpoint: str
+    notification_email: str
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from mojacheck.fspiop.errors import MojacheckError
 if TYPE_CHECKING:
     from mojacheck.fspiop import Exchange
 
-__all__ = ["CL", "FSPIOP_ENDPOINTS", "FXP_ENDPOINTS", "FX_ENDPOINTS", "Admin", "Operator", "endpoint_values"]
+__all__ = ["CL", "EMAIL_ENDPOINTS", "FSPIOP_ENDPOINTS", "FXP_ENDPOINTS", "FX_ENDPOINTS", "Admin", "Operator",
+           "endpoint_values"]
 
 CL = "central_ledger_admin"
 
@@ -63,6 +64,10 @@ FX_ENDPOINTS: dict[str, str] = {
     "FSPIOP_CALLBACK_URL_FX_TRANSFER_ERROR": "{BASE}/fxTransfers/{{commitRequestId}}/error",
 }
 FXP_ENDPOINTS: dict[str, str] = {**FX_ENDPOINTS, "FSPIOP_CALLBACK_URL_FX_TRANSFER_POST": "{BASE}/fxTransfers"}
+# The notification e-mail endpoints Mojaloop's onboarding registers for the Hub and every DFSP (TTK hub
+# provisioning: settlement position changes, NDC adjustments, NDC threshold breaches).
+EMAIL_ENDPOINTS = ("SETTLEMENT_TRANSFER_POSITION_CHANGE_EMAIL", "NET_DEBIT_CAP_ADJUSTMENT_EMAIL",
+                   "NET_DEBIT_CAP_THRESHOLD_BREACH_EMAIL")
 
 
 def endpoint_values(base: str, table: dict[str, str] | None = None) -> dict[str, str]:
@@ -157,6 +162,7 @@ class Admin:
         body = {"name": name, "settlementGranularity": "NET", "settlementInterchange": "MULTILATERAL",
                 "settlementDelay": "DEFERRED", "requireLiquidityCheck": True, "ledgerAccountType": "POSITION",
                 "settlementAccountType": "SETTLEMENT", "autoPositionReset": True, **fields}
+        body = {k: v for k, v in body.items() if v is not None}  # a model without currency is the default one
         self.s.call(CL, "POST", "/settlementModels", json=body)
         return "created"
 
@@ -223,6 +229,17 @@ class Admin:
         for kind, value in wanted.items():
             if current.get(kind) != value:
                 self.s.call(CL, "POST", f"/participants/{name}/endpoints", json={"type": kind, "value": value})
+                changed += 1
+        return changed
+
+    def ensure_email_endpoints(self, name: str, email: str) -> int:
+        """Register the notification e-mail endpoints of participant `name` (the Hub included); returns how many
+        had to be (re)written."""
+        current = self.endpoints(name)
+        changed = 0
+        for kind in EMAIL_ENDPOINTS:
+            if current.get(kind) != email:
+                self.s.call(CL, "POST", f"/participants/{name}/endpoints", json={"type": kind, "value": email})
                 changed += 1
         return changed
 

@@ -23,21 +23,59 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from mojacheck.clients.wait import wait_until
-from mojacheck.fspiop import new_id
 from mojacheck.fspiop.errors import MojacheckError, WaitTimeout
+from mojacheck.steps.bank import funds_out, model_for, record_bank_movement, scheme_models
 
 if TYPE_CHECKING:
     from mojacheck.clients.session import Session
     from mojacheck.fspiop import Exchange
 
 __all__ = [
-    "CL", "CS", "IN_PROGRESS", "NEXT", "STEPS", "Books", "Key", "Tally", "abort_settlement", "account_errors",
-    "by_key", "check_ledger_balanced", "check_step", "close_window", "create_settlement", "drive_to_settled",
-    "error_code", "expected_hub_multilateral", "expected_positions", "find_settlements", "funds_out",
-    "get_settlement", "hub_multilateral", "ledger_snapshot", "ledger_total", "money", "open_window",
-    "participant_view", "plot_nets", "position_accounts", "positions", "query_settlements", "read_settlement",
-    "record_bank_movement", "settle_pending", "settlement_balances", "step_accounts", "wait_ledger_quiet",
-    "wait_window_state", "window", "windows",
+    "CL",
+    "CS",
+    "IN_PROGRESS",
+    "NEXT",
+    "STEPS",
+    "Books",
+    "Key",
+    "Tally",
+    "abort_settlement",
+    "account_errors",
+    "books_for",
+    "by_key",
+    "check_ledger_balanced",
+    "check_step",
+    "close_window",
+    "create_settlement",
+    "drive_to_settled",
+    "error_code",
+    "expected_hub_multilateral",
+    "expected_positions",
+    "find_settlements",
+    "funds_out",
+    "get_settlement",
+    "hub_multilateral",
+    "hub_reconciliation",
+    "ledger_snapshot",
+    "ledger_total",
+    "model_for",
+    "money",
+    "open_window",
+    "participant_view",
+    "plot_nets",
+    "position_accounts",
+    "positions",
+    "query_settlements",
+    "read_settlement",
+    "record_bank_movement",
+    "scheme_models",
+    "settle_pending",
+    "settlement_balances",
+    "step_accounts",
+    "wait_ledger_quiet",
+    "wait_window_state",
+    "window",
+    "windows",
 ]
 
 CS = "central_settlement"
@@ -78,6 +116,14 @@ class Tally:
     def currencies(self) -> list[str]:
         """The currencies of the counted transfers, sorted."""
         return sorted({c for _f, c in self.nets})
+
+    def only(self, currency: str) -> Tally:
+        """The part of the tally in `currency` (what a currency's own settlement model settles)."""
+        part = Tally()
+        for payer, payee, amount, cur in self.transfers:
+            if cur == currency:
+                part.add(payer, payee, amount, cur)
+        return part
 
 
 def expected_positions(after_transfers: dict[Key, Decimal], tally: Tally, state: str) -> dict[Key, Decimal]:
@@ -320,8 +366,9 @@ def drive_to_settled(s: Session, settlement_id: int, reason: str) -> dict[str, A
     return current
 
 
-def settle_pending(s: Session, model: str, reason: str = "mojacheck: clean start") -> list[str]:
-    """What an operator does before a settlement run; returns what was done, one line per action."""
+def settle_pending(s: Session, models: str | list[str], reason: str = "mojacheck: clean start") -> list[str]:
+    """What an operator does before a settlement run, for each settlement model (a window holds content of
+    every model: each settles its own); returns what was done, one line per action."""
     done = []
     for state in IN_PROGRESS:
         for st in find_settlements(s, state=state):
@@ -341,14 +388,22 @@ def settle_pending(s: Session, model: str, reason: str = "mojacheck: clean start
         done.append(f"closed window {current}")
     elif "is empty" not in str((closing.response_body or {}).get("errorInformation", {}).get("errorDescription")):
         raise MojacheckError(f"closing window {current}: {closing.response_body}")
-    pending = [w["settlementWindowId"] for state in ("CLOSED", "ABORTED") for w in windows(s, state=state)]
-    if pending:
-        ex = create_settlement(s, model, sorted(pending), reason)
-        if ex.status != 200:
-            raise MojacheckError(f"settling windows {pending}: {ex.response_body}")
-        drive_to_settled(s, ex.response_body["id"], reason)
-        done.append(f"settled windows {', '.join(map(str, sorted(pending)))} in settlement {ex.response_body['id']}")
+    for model in [models] if isinstance(models, str) else models:
+        done += _settle_model(s, model, reason)
     return done or ["nothing was pending"]
+
+
+def _settle_model(s: Session, model: str, reason: str) -> list[str]:
+    """Settle every window with unsettled content of `model`, one window at a time (a window without such
+    content is refused with 3100 and left)."""
+    done = []
+    states = ("CLOSED", "ABORTED", "PENDING_SETTLEMENT")
+    for window_id in sorted({w["settlementWindowId"] for state in states for w in windows(s, state=state)}):
+        ex = create_settlement(s, model, [window_id], reason)
+        if ex.status == 200:
+            drive_to_settled(s, ex.response_body["id"], reason)
+            done.append(f"settled window {window_id} ({model}) in settlement {ex.response_body['id']}")
+    return done
 
 
 @dataclass
@@ -361,6 +416,23 @@ class Books:
     after_transfers: dict[Key, Decimal]  # positions once the window's transfers were committed
     hub_before: dict[str, Decimal]  # HUB_MULTILATERAL_SETTLEMENT per currency before the settlement
     currencies: list[str]
+    # Balances a settlement step never moves (SETTLEMENT accounts and HUB_RECONCILIATION: the bank movement is
+    # booked apart, with funds in/out); read before the settlement, checked at every step. Empty: not checked.
+    bank_before: dict[Key, Decimal] = field(default_factory=dict)
+    recon_before: dict[str, Decimal] = field(default_factory=dict)
+
+
+def books_for(s: Session, tally: Tally, accounts: dict[int, Key], after_transfers: dict[Key, Decimal],
+              hub_before: dict[str, Decimal], currencies: list[str]) -> Books:
+    """Books for a settlement of `currencies`, with the SETTLEMENT and HUB_RECONCILIATION balances read now."""
+    fsps = sorted({f for f, _c in accounts.values()})
+    return Books(tally, accounts, after_transfers, {c: hub_before[c] for c in currencies}, currencies,
+                 settlement_balances(s, fsps, currencies), hub_reconciliation(s, currencies))
+
+
+def hub_reconciliation(s: Session, currencies: Iterable[str]) -> dict[str, Decimal]:
+    """Balance of the Hub's HUB_RECONCILIATION account per currency."""
+    return {c: s.admin.balance("Hub", "HUB_RECONCILIATION", c) for c in currencies}
 
 
 def check_step(s: Session, settlement: dict[str, Any], state: str, books: Books, *, window_ids: Iterable[int],
@@ -384,36 +456,22 @@ def check_step(s: Session, settlement: dict[str, Any], state: str, books: Books,
     window_state = "SETTLED" if state == "SETTLED" else "PENDING_SETTLEMENT"
     for window_id in window_ids:
         s.check(f"{state}: window state", window_state, window(s, window_id)["state"])
+    _check_untouched(s, state, books)
     check_ledger_balanced(s, books.currencies, after=state)
     return current
 
 
-# -- bank movements --------------------------------------------------------------------------------------
-def funds_out(s: Session, fsp: str, currency: str, amount: Decimal) -> str:
-    """Record a withdrawal (reserve, then commit) and wait until the settlement balance shows it."""
-    account_id = s.admin.account(fsp, "SETTLEMENT", currency)["id"]
-    before = s.admin.settlement_balance(fsp, currency)
-    transfer_id = new_id()
-    s.call(CL, "POST", f"/participants/{fsp}/accounts/{account_id}", json={
-        "transferId": transfer_id, "externalReference": f"mojacheck-{transfer_id[:8]}",
-        "action": "recordFundsOutPrepareReserve", "reason": "mojacheck settlement payment",
-        "amount": {"amount": str(amount), "currency": currency}})
-    wait_until(f"funds out of {amount} {currency} from {fsp} reserved",
-               lambda: s.admin.settlement_balance(fsp, currency) == before + amount, timeout=s.timeout)
-    s.call(CL, "PUT", f"/participants/{fsp}/accounts/{account_id}/transfers/{transfer_id}",
-           json={"action": "recordFundsOutCommit", "reason": "mojacheck settlement payment"})
-    return transfer_id
-
-
-def record_bank_movement(s: Session, fsp: str, currency: str, net: Decimal) -> str:
-    """The settlement bank moved the money: a net sender paid (funds out), a net recipient was paid (funds in)."""
-    if net > 0:
-        funds_out(s, fsp, currency, net)
-        return f"funds out {net} {currency} from {fsp}"
-    if net < 0:
-        s.admin.funds_in(fsp, currency, -net)
-        return f"funds in {-net} {currency} to {fsp}"
-    return f"nothing to move for {fsp} in {currency}"
+def _check_untouched(s: Session, state: str, books: Books) -> None:
+    """A settlement step moves positions and the hub multilateral account only: every FSP's SETTLEMENT account and
+    the HUB_RECONCILIATION account read as before the settlement."""
+    if books.bank_before:
+        fsps = sorted({f for f, _c in books.bank_before})
+        now = settlement_balances(s, fsps, books.currencies)
+        for (fsp, currency), value in sorted(books.bank_before.items()):
+            s.check(f"{state}: SETTLEMENT account of {fsp} in {currency} untouched", value, now[(fsp, currency)])
+    for currency, value in sorted(books.recon_before.items()):
+        s.check(f"{state}: hub reconciliation {currency} untouched", value,
+                s.admin.balance("Hub", "HUB_RECONCILIATION", currency))
 
 
 def plot_nets(tally: Tally, title: str = "Net settlement positions (+ owes, − is owed)") -> Any:

@@ -85,6 +85,7 @@ __all__ = [
     "owner_of",
     "participant_of",
     "pay",
+    "payee_side",
     "quote",
     "register_party",
     "reports",
@@ -111,6 +112,7 @@ _LAZY_MODULES = {
     "errors_steps": ".steps.errors",
     "fx": ".steps.fx",  # FX steps (25_fx, 40_settlement)
     "fx_flows": ".steps.fx_flows",
+    "payee_side": ".steps.payee",
 }
 _LAZY_NAMES = {"Tally": ".steps.settlement", "check_ledger_balanced": ".steps.settlement",
                "settle_pending": ".steps.settlement"}

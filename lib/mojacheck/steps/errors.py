@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from mojacheck.fspiop import Exchange
 
 __all__ = [
-    "LedgerGuard", "SyncError", "account_inactive", "answer", "cause_of", "check_answer", "check_code_choice",
-    "check_payee_told", "check_state",
+    "LedgerGuard", "SyncError", "account_inactive", "answer", "balance_becomes", "cause_of", "check_answer",
+    "check_code_choice", "check_payee_told", "check_state",
     "check_sync_error", "delivered", "description", "funds_out_finish", "funds_out_reserve", "headroom_ndc",
     "ledger", "ledger_unchanged", "net_debit_cap", "participant_inactive", "post_transfer", "put_as_payee",
     "raw_fspiop", "refused_post", "sent_fulfil", "settlement_balance_becomes", "show_expectations", "sync_error",
@@ -356,11 +356,17 @@ def funds_out_finish(s: Session, fsp: str, currency: str, transfer_id: str, *, c
 
 def settlement_balance_becomes(s: Session, fsp: str, currency: str, value: Decimal) -> Decimal:
     """Wait (deadline: timeouts.callback_s) until the settlement balance reads `value`; returns what it reads."""
+    return balance_becomes(s, fsp, "SETTLEMENT", currency, value)
+
+
+def balance_becomes(s: Session, name: str, ledger_type: str, currency: str, value: Decimal) -> Decimal:
+    """Wait (deadline: timeouts.callback_s) until `name`'s `ledger_type` account reads `value` (funds are booked
+    after the 202 on a real hub); returns what it reads."""
     deadline = time.monotonic() + s.timeout
-    current = s.admin.settlement_balance(fsp, currency)
+    current = s.admin.balance(name, ledger_type, currency)
     while current != value and time.monotonic() < deadline:
         time.sleep(0.2)
-        current = s.admin.settlement_balance(fsp, currency)
+        current = s.admin.balance(name, ledger_type, currency)
     return current
 
 

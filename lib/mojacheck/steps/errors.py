@@ -21,7 +21,8 @@ from mojacheck.clients.admin import CL
 from mojacheck.clients.sim import Callback
 from mojacheck.evidence.render import show_html
 from mojacheck.expectations import RELEASES, Expectations, expectations_for, from_params
-from mojacheck.fspiop import error_message, new_id, request_headers
+from mojacheck.fspiop import error_message, jws, new_id, request_headers
+from mojacheck.fspiop.client import dump_json
 from mojacheck.steps.p2p import Quote, expect_accepted, get_transfer
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ __all__ = [
     "check_sync_error", "delivered", "description", "funds_out_finish", "funds_out_reserve", "headroom_ndc",
     "ledger", "ledger_unchanged", "net_debit_cap", "participant_inactive", "post_transfer", "put_as_payee",
     "raw_fspiop", "refused_post", "sent_fulfil", "settlement_balance_becomes", "show_expectations", "sync_error",
-    "timestamp", "transfer_body", "unknown_fsp", "unknown_msisdn",
+    "tampered_put_error", "timestamp", "transfer_body", "unknown_fsp", "unknown_msisdn",
 ]
 
 _SETTLE_S = 5.0  # how long a ledger may lag the callback that reported the outcome (Kafka on a real hub)
@@ -319,6 +320,21 @@ def check_sync_error(s: Session, what: str, ex: Exchange, status: int, code: str
     s.check(f"{what}: HTTP {status} with {code} {error_message(code)}", f"{status} {code}",
             f"{err.status} {err.code}", error_code=code)
     return err
+
+
+def tampered_put_error(s: Session, source: str, destination: str, transfer_id: str) -> Exchange:
+    """PUT /transfers/{ID}/error signed as `source` with its key, the body changed after signing (the signature no
+    longer verifies). Raises ValueError when the session has no key for `source`."""
+    key = s.fsp_signing_key(source)
+    if key is None:
+        raise ValueError(f"no JWS signing key for {source} (jws.fsp_keys_dir)")
+    path = f"/transfers/{transfer_id}/error"
+    error = {"errorCode": "5105", "errorDescription": "Payee FSP rejected transaction"}
+    headers = request_headers("transfers", source, destination, version=s.api_version, accept=False)
+    headers.update({"FSPIOP-URI": path, "FSPIOP-HTTP-Method": "PUT"})
+    signed = jws.signed_headers(headers, dump_json({"errorInformation": error}), key)
+    changed = {"errorInformation": {**error, "errorDescription": "changed after signing"}}
+    return s._request("PUT", f"{s.services['ml_api_adapter']}{path}", headers=signed, content=dump_json(changed))
 
 
 # -- funds out --------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from mojacheck.clients.session import Session
 
 __all__ = ["Party", "Quote", "Transfer", "expect_accepted", "get_transfer", "lookup", "owner_of", "participant_of",
-           "quote", "register_party", "send_transfer", "transfer"]
+           "quote", "quote_body", "register_party", "send_transfer", "transfer"]
 
 
 @dataclass(frozen=True)
@@ -142,13 +142,11 @@ def participant_of(s: Session, requester: str, party: Party) -> Callback:
     return s.await_callback(requester, "participants", party.key, after=mark)
 
 
-def quote(s: Session, payer: Party, payee: Party, amount: Decimal | str, currency: str, *,
-          amount_type: str = "SEND", quote_id: str | None = None, note: str | None = None) -> Quote:
-    """POST /quotes from `payer` to `payee` (fresh quoteId unless given, fresh transactionId); returns the quote
-    with the PUT /quotes (or /error) callback."""
-    quote_id = quote_id or new_id()
+def quote_body(payer: Party, payee: Party, amount: Decimal | str, currency: str, *, amount_type: str = "SEND",
+               quote_id: str | None = None, note: str | None = None) -> dict[str, Any]:
+    """The POST /quotes body from `payer` to `payee` (fresh quoteId unless given, fresh transactionId), not sent."""
     body: dict[str, Any] = {
-        "quoteId": quote_id, "transactionId": new_id(),
+        "quoteId": quote_id or new_id(), "transactionId": new_id(),
         "payee": {"partyIdInfo": payee.id_info()},
         "payer": {"partyIdInfo": payer.id_info()},
         "amountType": amount_type, "amount": {"amount": str(amount), "currency": currency},
@@ -156,6 +154,15 @@ def quote(s: Session, payer: Party, payee: Party, amount: Decimal | str, currenc
     }
     if note:
         body["note"] = note
+    return body
+
+
+def quote(s: Session, payer: Party, payee: Party, amount: Decimal | str, currency: str, *,
+          amount_type: str = "SEND", quote_id: str | None = None, note: str | None = None) -> Quote:
+    """POST /quotes from `payer` to `payee` (fresh quoteId unless given, fresh transactionId); returns the quote
+    with the PUT /quotes (or /error) callback."""
+    body = quote_body(payer, payee, amount, currency, amount_type=amount_type, quote_id=quote_id, note=note)
+    quote_id = body["quoteId"]
     mark = s.sim.mark()
     ex = s.fspiop("POST", "quoting", "/quotes", source=payer.fsp, destination=payee.fsp, body=body)
     expect_accepted(ex, "POST /quotes")

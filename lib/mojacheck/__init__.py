@@ -68,6 +68,7 @@ __all__ = [
     "UnexpectedResponse",
     "WaitTimeout",
     "admin_endpoint_values",
+    "als_steps",
     "check_ledger_balanced",
     "check_lookup",
     "check_positions",
@@ -115,6 +116,7 @@ _LAZY_MODULES = {
     "fx": ".steps.fx",  # FX steps (25_fx, 40_settlement)
     "fx_flows": ".steps.fx_flows",
     "payee_side": ".steps.payee",
+    "als_steps": ".steps.als",
 }
 _LAZY_NAMES = {"Tally": ".steps.settlement", "check_ledger_balanced": ".steps.settlement",
                "settle_pending": ".steps.settlement"}

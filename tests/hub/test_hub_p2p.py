@@ -68,19 +68,20 @@ def test_lookup_with_unknown_destination(p2p: P2P) -> None:
 
 def test_batch_participants(p2p: P2P) -> None:
     request_id = str(uuid.uuid4())
+    bad = {"requestId": request_id, "partyList": [{"partyIdType": "NOPE", "partyIdentifier": "5552"}]}
+    r = p2p.hub.fspiop("POST", "/participants", p2p.payee, body=bad)
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3100"  # the schema's enum
     body = {"requestId": request_id, "currency": CURRENCY, "partyList": [
         {"partyIdType": "MSISDN", "partyIdentifier": "5551", "fspId": p2p.payee},
-        {"partyIdType": "NOPE", "partyIdentifier": "5552", "fspId": p2p.payee},
         {"partyIdType": "MSISDN", "partyIdentifier": "5553", "fspId": p2p.payer}]}
     assert p2p.hub.fspiop("POST", "/participants", p2p.payee, body=body).status_code == 200  # ALS: 200, not 202
     put = p2p.receiver.get(p2p.payee, "PUT", f"/participants/{request_id}")
     assert put.headers["fspiop-source"] == "Hub" and put.body["currency"] == CURRENCY
-    unsupported, not_own, ok = put.body["partyList"]  # errors first, then the oracle's results
+    not_own, ok = put.body["partyList"]  # errors first, then the oracle's results
     assert ok == {"partyId": {"partyIdType": "MSISDN", "partyIdentifier": "5551", "fspId": p2p.payee}}
-    assert unsupported["errorInformation"] == {
-        "errorCode": "3003", "errorDescription": "Add Party information error",
-        "extensionList": {"extension": [{"key": "NOPE", "value": "5552"}]}}
-    assert not_own["errorInformation"]["errorCode"] == "3204"
+    assert not_own["errorInformation"] == {
+        "errorCode": "3204", "errorDescription": "Party not found",
+        "extensionList": {"extension": [{"key": "MSISDN", "value": "5553"}]}}
 
 
 def quote_body(p2p: P2P, quote_id: str) -> dict:

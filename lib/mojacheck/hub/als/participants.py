@@ -206,6 +206,8 @@ async def post_batch(hub: Hub, req: FspiopRequest) -> Response:
         if not isinstance(item, dict) or not item.get("partyIdType") or not item.get("partyIdentifier"):
             raise ApiError("3102", f"/body/partyList/{index} must have required properties 'partyIdType', "
                                    f"'partyIdentifier'")
+        if item["partyIdType"] not in PARTY_ID_TYPES:  # the schema's enum: 3100, before anything is stored
+            raise ApiError("3100", f"/partyList/{index}/partyIdType must be equal to one of the allowed values")
 
     async def work() -> None:
         _batch(hub, req)

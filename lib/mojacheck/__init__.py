@@ -84,6 +84,7 @@ __all__ = [
     "glue",
     "lookup",
     "new_id",
+    "operator_steps",
     "owner_of",
     "participant_of",
     "pay",
@@ -117,6 +118,7 @@ _LAZY_MODULES = {
     "fx_flows": ".steps.fx_flows",
     "payee_side": ".steps.payee",
     "als_steps": ".steps.als",
+    "operator_steps": ".steps.operator",
 }
 _LAZY_NAMES = {"Tally": ".steps.settlement", "check_ledger_balanced": ".steps.settlement",
                "settle_pending": ".steps.settlement"}

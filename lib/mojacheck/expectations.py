@@ -64,6 +64,9 @@ class Expectations:
     # GET /parties from an FSPIOP-Source that is no participant (e.g. "{fspId}"): account-lookup-service v17.16
     # refuses it at once with 3101 "invalid fspiop-source header"; before, it accepted it (202) and dropped it.
     unknown_source_lookup: str = "3101"
+    # An unknown participant on central-ledger's admin API (positions, accounts, limits, funds): 400/3200
+    # "participant not found" since central-ledger v19.9.1, 500/2001 "Participant does not exist" before.
+    unknown_participant_code: str = "3200"
     # The hub refuses a request whose FSPIOP-Signature does not verify (3105): JWS validation exists from helm v17
     # (ml-api-adapter v16.10); applied to a run, it is on only where the deployment turns it on (jws.validate).
     signature_validation: bool = False
@@ -119,6 +122,7 @@ DESCRIPTIONS: dict[str, str] = {
     "quotes_simple_routing": "quotes relayed without duplicate detection (deployment flag)",
     "signature_validation": "a request whose signature does not verify is refused with 3105",
     "unknown_source_lookup": "a party lookup from an FSP the hub does not know is answered",
+    "unknown_participant_code": "the operator API answers a participant it does not know with",
     "resource_versions": "versions of hub-made messages per resource, where the deployment sets them",
 }
 
@@ -127,11 +131,13 @@ _TABLE: dict[str, Expectations] = {
     "13": Expectations("13", ndc_exceeded_code="4001", unfunded_payer_code=None,
                        supported_versions=("1.0", "1.1"), hub_content_version="1.1", reserved_patch=True,
                        on_us_transfers=False, expired_transfer_get="3303", hub_name="switch",
-                       missing_fulfilment="COMMITTED", unknown_source_lookup="202"),
+                       missing_fulfilment="COMMITTED", unknown_source_lookup="202",
+                       unknown_participant_code="2001"),
     "14": Expectations("14", ndc_exceeded_code="4200", unfunded_payer_code="4001",
                        supported_versions=("1.0", "1.1"), hub_content_version="1.1", reserved_patch=True,
                        on_us_transfers=False, expired_transfer_get="3303", hub_name="switch",
-                       missing_fulfilment="COMMITTED", unknown_source_lookup="202"),
+                       missing_fulfilment="COMMITTED", unknown_source_lookup="202",
+                       unknown_participant_code="2001"),
     "17": Expectations("17", ndc_exceeded_code="4200", unfunded_payer_code="4001",
                        supported_versions=("1.0", "1.1", "2.0"), hub_content_version="1.1", reserved_patch=True,
                        on_us_transfers=False, fx_available=True, fxp_discovery="params", signature_validation=True),

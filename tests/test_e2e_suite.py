@@ -155,3 +155,37 @@ def test_service_logs_show_start_requests_and_callbacks(two_runs: list[tuple[int
     for log in (hub_log, sim_log):
         assert TOKEN not in log and "Bearer" not in log
     assert "redacted" not in err  # clean as written, not cleaned by the runner's last line of defence
+def _key_pair(folder: Path, name: str) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (folder / f"{name}.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.PKCS8,
+                                                           serialization.NoEncryption()))
+    (folder / f"{name}.pem").write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def test_signed_run_checks_the_hubs_signatures_and_a_tampered_request(tmp_path: Path) -> None:
+    """With keys in the params the hub signs, validates (release 17), the simulator and the notebooks sign, every
+    hub-made callback's signature is checked and a request changed after signing is refused with 3105."""
+    tmp = _params(tmp_path)
+    keys = tmp / "keys"
+    keys.mkdir()
+    data = yaml.safe_load((tmp / "params" / "e2e.yaml").read_text(encoding="utf-8"))
+    for name in ("hub", data["fsps"]["payer"], *data["fsps"]["payees"]):
+        _key_pair(keys, name)
+    data["jws"] = {"hub_signing_key": str(keys / "hub.key"), "hub_public_key": str(keys / "hub.pem"),
+                   "validate": True, "fsp_keys_dir": str(keys)}
+    (tmp / "params" / "e2e.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    err = io.StringIO()
+    result = run(RunOptions(env="e2e", root=tmp, notebooks="[012][0-2]_*", notebooks_dir=ROOT / "notebooks",
+                            output_root=tmp / "outputs", stderr=err))
+    summary = json.loads((result.run_dir / "summary.json").read_text(encoding="utf-8"))
+    failed = [c for c in summary["checks"] if not c["passed"]]
+    assert result.exit_code == 0, f"{err.getvalue()}\nfailed: {json.dumps(failed, indent=1)[:4000]}"
+    refused = [c for c in summary["checks"] if "tampered PUT /transfers/{ID}/error" in c["name"]]
+    assert [c["actual"] for c in refused] == ["400 3105"]
+    signed = [c for c in summary["checks"] if c["name"].endswith("callback headers") and c["expectation"]]
+    assert len(signed) >= 10  # hub-made callbacks, each with its signature verified

@@ -1,5 +1,5 @@
 """What a scenario notebook needs before its first scenario, established the way ``10_provisioning`` does it:
-hub accounts, the settlement model, the MSISDN oracle, the FSPs (accounts, active, NDC, funds, callback endpoints
+hub accounts, the settlement models, the MSISDN oracle, the FSPs (accounts, active, NDC, funds, callback endpoints
 at the simulator) and the standard test parties (held by the simulator, registered in the oracle).
 
 Every step reads first and writes only what is missing, so on a provisioned hub it writes nothing. It makes no
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from mojacheck.evidence.prose import counted
 from mojacheck.fspiop import new_id
 from mojacheck.fspiop.errors import CallbackTimeout, MojacheckError, NotReady
+from mojacheck.steps.bank import scheme_models
 from mojacheck.steps.p2p import expect_accepted, participant_of, register_party
 from mojacheck.steps.parties import standard_parties
 
@@ -76,8 +77,9 @@ def _hub(s: Session, ready: Readiness) -> None:
         for kind in HUB_ACCOUNTS:
             if s.admin.ensure_hub_account(kind, currency) != "existed":
                 ready.add("hub account")
-    if s.admin.ensure_settlement_model(prov["settlement_model"]) != "existed":
-        ready.add("settlement model")
+    for name, currency in scheme_models(s.params):
+        if s.admin.ensure_settlement_model(name, currency=currency) != "existed":
+            ready.add("settlement model")
     if s.admin.ensure_oracle("MSISDN", prov["oracle_endpoint"]) != "existed":
         ready.add("oracle")
 

@@ -92,9 +92,25 @@ def test_watching_interrupts_the_main_thread_when_a_service_dies() -> None:
         calls.append(1)
         return "the hub exited with code -9 during the run; see hub.log" if len(calls) > 2 else None
 
-    event = threading.Event()
     with pytest.raises(ServiceDied, match="the hub exited"), watching(dead, every_s=0.05):
-        event.wait(30)  # interrupted long before
+        _busy(30)  # interrupted long before
+
+
+def test_watching_puts_off_an_interrupt_that_lands_inside_an_import(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "slow_module_for_watching.py").write_text("import time\ntime.sleep(0.4)\nDONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ServiceDied, match="the hub exited"), watching(lambda: "the hub exited", every_s=0.05):
+        import slow_module_for_watching  # noqa: F401 - the watchdog fires several times while this runs
+        _busy(30)  # the interrupt put off lands here
+    assert sys.modules.pop("slow_module_for_watching").DONE  # the import finished: no half-made module
+
+
+def _busy(seconds: float) -> None:
+    """Wait in short steps: an interrupt_main() is handled between them (it does not wake a blocking wait)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _embedded_project(tmp: Path, notebooks: dict[str, list[str]], **changes: object) -> tuple[Path, int]:

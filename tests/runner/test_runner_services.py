@@ -91,7 +91,8 @@ def test_command_lines_follow_the_contract(tmp_path: Path) -> None:
     hub = services.hub_spec(params, tmp_path)
     assert hub.argv[1:4] == ["-m", "mojacheck", "hub"]
     assert hub.argv[4:] == ["--host", "127.0.0.1", "--port", "4040", "--db", str(ROOT / "outputs/local/hub.sqlite3"),
-                            "--release", "13", "--expiry-interval", "1.0", "--log-level", "info", "--on-us"]
+                            "--release", "13", "--expiry-interval", "1.0", "--log-level", "info", "--on-us",
+                            "--content-version", "1.1"]
     assert hub.health_url == "http://127.0.0.1:4040/health"
     sim = services.sim_spec(params, tmp_path)
     assert sim.argv[1:] == ["-m", "mojacheck", "sim", "--host", "127.0.0.1", "--port", "4041",

@@ -63,29 +63,39 @@ def stopping_on_signals() -> Iterator[None]:
 def watching(dead: Callable[[], str | None], *, every_s: float = 0.5) -> Iterator[Callable[[], None]]:
     """Poll ``dead()`` (a description of a service that exited, or None) in a thread while the block runs; when
     it answers, interrupt the main thread so the block unwinds with ServiceDied. Yields ``check()``, which raises
-    ServiceDied at once if a death was seen (call it between notebooks)."""
+    ServiceDied at once if a service has died, seen by the watchdog or not yet (call it between notebooks).
+
+    An interrupt that lands inside an import is put off to the next poll: raising there would leave a half-made
+    module in sys.modules that no later import can finish (the runner reads scraps with scrapbook, whose pandas
+    import takes a second and a half)."""
     stop = threading.Event()
     seen: list[str] = []
+    raised = threading.Event()
     previous = signal.getsignal(signal.SIGUSR1)
 
-    def on_death(_signum: int, _frame: FrameType | None) -> None:
+    def on_death(_signum: int, frame: FrameType | None) -> None:
+        if raised.is_set() or _importing(frame):
+            return
+        raised.set()
         raise ServiceDied(seen[0])
 
     def poll() -> None:
-        while not stop.wait(every_s):
-            what = dead()
+        while not stop.wait(every_s) and not raised.is_set():
+            what = seen[0] if seen else dead()
             if what:
-                seen.append(what)
+                if not seen:
+                    seen.append(what)
                 _thread.interrupt_main(signal.SIGUSR1)
-                return
 
     signal.signal(signal.SIGUSR1, on_death)
     thread = threading.Thread(target=poll, name="mojacheck-watchdog", daemon=True)
     thread.start()
 
-    def check() -> None:
-        if seen:
-            raise ServiceDied(seen[0])
+    def check() -> None:  # asks too, so a death just before the next notebook is not left to the next poll
+        what = seen[0] if seen else dead()
+        if what:
+            raised.set()
+            raise ServiceDied(what)
 
     try:
         yield check
@@ -93,3 +103,12 @@ def watching(dead: Callable[[], str | None], *, every_s: float = 0.5) -> Iterato
         stop.set()
         thread.join(timeout=2 * every_s)
         signal.signal(signal.SIGUSR1, previous)
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """Whether the interrupted main thread is inside an import (a frame of importlib's bootstrap is on its stack)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False

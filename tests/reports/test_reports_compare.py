@@ -8,6 +8,7 @@ from pathlib import Path
 from conftest import check, scenario, summary, write_executed, write_summary
 
 from mojacheck.cli import main as cli_main
+from mojacheck.evidence.checks import Record, Scenario
 from mojacheck.expectations import release_differences
 from mojacheck.reports.callbacks import field_paths
 from mojacheck.reports.compare import compare_checks, compare_latency, compare_runs
@@ -77,10 +78,35 @@ def test_compare_runs_reads_callback_field_sets_from_the_evidence(tmp_path: Path
                                         "extensionList": {"extension": [{"key": "k", "value": "v"}]}})
     result = compare_runs(a, b)
     (diff,) = result.differences
-    assert diff.kind == "callback_fields" and diff.scenario == "send" and diff.subject == "PUT /transfers/{id}"
+    assert diff.kind == "callback_fields" and diff.scenario == "send"
+    assert diff.subject == "PUT /transfers/{id} (answer to POST)"
     assert diff.a == "−fulfilment" and "+extensionList" in diff.b and not diff.expected
     assert result.to_dict()["counts"]["unexpected"] == 1
     assert compare_runs(a, a).differences == []
+
+
+def _lookup_folder(tmp_path: Path, name: str, *, register: bool) -> Path:
+    """A provisioning scenario as a fresh hub runs it (register, then look up) or a provisioned one (look up)."""
+    sc = Scenario("parties", 0)
+    sc.check("party belongs to payee", "x", "x")
+    path = "/participants/MSISDN/27710305999"
+    if register:
+        sc.records += [Record("request", "POST", f"http://h{path}", 202, 1.0, request_body={"fspId": "payee"}),
+                       Record("callback", "PUT", path, None, 0.0, request_body={
+                           "partyList": [{"partyIdType": "MSISDN", "partyIdentifier": "27710305999",
+                                          "fspId": "payee"}], "currency": "XXX"})]
+    sc.records += [Record("request", "GET", f"http://h{path}", 202, 1.0),
+                   Record("callback", "PUT", path, None, 0.0, request_body={"fspId": "payee"})]
+    write_executed(tmp_path / name / "10_provisioning.ipynb", [sc])
+    return write_summary(tmp_path / name, summary(name, "17", [check("party belongs to payee",
+                                                                     notebook="10_provisioning",
+                                                                     scenario_name="parties")]))
+
+
+def test_answers_to_different_requests_on_one_path_are_not_compared_with_each_other(tmp_path: Path) -> None:
+    fresh = _lookup_folder(tmp_path, "01a", register=True)
+    provisioned = _lookup_folder(tmp_path, "02b", register=False)
+    assert compare_runs(fresh, provisioned).differences == []  # the POST's answer (partyList) is in one run only
 
 
 def test_compare_cli_cannot_compare_missing_or_unfinished_runs(tmp_path: Path, capsys) -> None:
@@ -121,3 +147,15 @@ def test_a_passing_conformance_check_in_one_run_only_is_no_difference_but_a_fail
     assert [d for d in diffs if d.b == "absent"] == []
     (failed,) = [d for d in diffs if d.b == "failed"]
     assert not failed.expected
+
+
+def test_a_passing_header_check_in_one_run_only_is_no_difference_but_a_failing_one_is() -> None:
+    names = ["PUT /participants/{Type}/{ID} callback headers",
+             "PUT /participants/{Type}/{ID}/error callback headers #3"]
+    a = summary("01x", "13", [*(check(n, True) for n in names), check("kept", True)])
+    b = summary("02x", "14", [check("kept", True), check("PUT /transfers/{ID} callback headers #2", False)])
+    one_sided: list[str] = []
+    diffs = compare_checks(a, b, release_differences("13", "14"), one_sided)
+    assert sorted(one_sided) == sorted(names)
+    (failed,) = diffs
+    assert failed.b == "failed" and not failed.expected

@@ -138,7 +138,8 @@ def test_a_check_passing_in_both_runs_still_shows_the_version_change(tmp_path: P
                                                        "check": "version 2.0 accepted (202)", "a": "no", "b": "yes"}]
     assert (changes["supported_versions"].before, changes["supported_versions"].after) == ("1.0 and 1.1",
                                                                                            "1.0, 1.1 and 2.0")
-    assert not changes["hub_content_version"].seen  # no check names it
+    assert not changes["hub_name"].seen  # no check names it
+    assert "hub_content_version" not in changes  # the deployment sets it (hub.content_version), not the release
     assert r.passed and r.lost == 0  # no snapshots: nothing measured, nothing lost
     assert "not measured" in guide.verdict_html(r)
 

@@ -18,7 +18,7 @@ from typing import Any
 from mojacheck.clients.admin import Admin
 from mojacheck.clients.sim import Callback, SimControl
 from mojacheck.evidence import render as evidence
-from mojacheck.evidence.callback_headers import FSPIOP_RESOURCES, check_headers, path_template
+from mojacheck.evidence.callback_headers import FSPIOP_RESOURCES, check_headers, header_check_name
 from mojacheck.evidence.checks import Check, Record, Scenario, Totals, unique_name
 from mojacheck.evidence.conformance import Conformance
 from mojacheck.expectations import Expectations, from_params
@@ -132,7 +132,7 @@ class Session:
             return
         verdict = check_headers(cb.method, cb.path, cb.fsp, cb.headers, cb.body, hub_name=exp.hub_name,
                                 hub_version=exp.hub_version(resource), hub_key=self.hub_key)
-        self._current.check(f"{cb.method} {path_template(cb.path)} callback headers", "as Mojaloop sends them",
+        self._current.check(header_check_name(cb.method, cb.path), "as Mojaloop sends them",
                             verdict.actual, expectation="hub_name" if verdict.hub_made else None)
 
     # -- scenarios and checks -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ public key in the params its ``FSPIOP-Signature`` must verify.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,9 @@ from typing import Any
 from mojacheck.fspiop import jws, parse_content_type, parse_http_date
 from mojacheck.fspiop.errors import FspiopError
 
-__all__ = ["FSPIOP_RESOURCES", "HeaderVerdict", "check_headers", "path_template"]
+__all__ = [
+    "FSPIOP_RESOURCES", "HeaderVerdict", "check_headers", "header_check_name", "is_header_check", "path_template",
+]
 
 # The FSPIOP API's resources (the Thirdparty API's relay, thirdparty-api-svc, has other header habits).
 FSPIOP_RESOURCES = frozenset({"parties", "participants", "quotes", "transfers", "bulkQuotes", "bulkTransfers",
@@ -40,6 +43,20 @@ def path_template(path: str) -> str:
         names = ("{ID}",)  # the batch answer, PUT /participants/{requestId}
     shown = "/".join([resource, *names[: len(rest)]])
     return f"/{shown}{'/error' if error else ''}"
+
+
+_CHECK_MARK = " callback headers"
+
+
+def header_check_name(method: str, path: str) -> str:
+    """``PUT /transfers/{ID} callback headers``: one per awaited callback (a scenario numbers a repeat " #2")."""
+    return f"{method} {path_template(path)}{_CHECK_MARK}"
+
+
+def is_header_check(name: str) -> bool:
+    """Whether a check (by name) is one of these header checks: like a body's conformance check, it exists only
+    when its step received that callback, so run comparisons do not count one that ran in one run only."""
+    return re.sub(r" #\d+$", "", name).endswith(_CHECK_MARK)
 
 
 @dataclass(frozen=True)

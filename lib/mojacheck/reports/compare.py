@@ -7,9 +7,10 @@ set, a request type's p50 latency. A difference is **expected** when the check n
 else is **unexpected**. Two refinements, both so a regression cannot hide behind the table: a check that fails in
 run B is never expected (it failed against B's own expectations), and an error-code change must be the one the
 table names (4001→4200, not 4001→3100). The table has no entry for callback bodies or latency, so those are
-always unexpected. One more: a callback body's spec-conformance check (`… body conforms to FSPIOP 1.1`) that passed
-in one run and is absent from the other is no difference at all (a body is validated only when its step received
-that callback: a party is registered on a fresh hub only); it is counted in a note. One that fails always shows.
+always unexpected. One more: a callback body's spec-conformance check (`… body conforms to FSPIOP 1.1`) or header
+check (`PUT /transfers/{ID} callback headers`) that passed in one run and is absent from the other is no difference
+at all (a callback is checked only when its step received it: a party is registered on a fresh hub only); it is
+counted in a note. One that fails always shows. Callback bodies are grouped by the request they answer.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mojacheck.evidence.callback_headers import is_header_check
 from mojacheck.evidence.conformance import is_conformance_check
 from mojacheck.evidence.prose import change, counted, prose
 from mojacheck.expectations import release_differences
@@ -195,8 +197,8 @@ def pair_checks(ia: dict[CheckKey, dict[str, Any]], ib: dict[CheckKey, dict[str,
 
 def compare_checks(a: dict[str, Any], b: dict[str, Any], diffs: dict[str, tuple[Any, Any]],
                    one_sided: list[str] | None = None) -> list[Difference]:
-    """Outcome and error-code changes between two summaries (pure: no files). Passing conformance checks that
-    ran in one run only are not differences; their names go to `one_sided` when given."""
+    """Outcome and error-code changes between two summaries (pure: no files). Passing conformance and callback
+    header checks that ran in one run only are not differences; their names go to `one_sided` when given."""
     ra, rb = (str((s.get("hub") or {}).get("release", "")) for s in (a, b))
     out: list[Difference] = []
     for ca, cb in pair_checks(index_checks(a), index_checks(b)):
@@ -204,7 +206,7 @@ def compare_checks(a: dict[str, Any], b: dict[str, Any], diffs: dict[str, tuple[
         notebook, scenario, name = (str(shown.get(k, "")) for k in ("notebook", "scenario", "name"))
         expectation = _expectation(ca, cb)
         oa, ob = _outcome(ca), _outcome(cb)
-        if {oa, ob} == {"passed", "absent"} and is_conformance_check(name):
+        if {oa, ob} == {"passed", "absent"} and (is_conformance_check(name) or is_header_check(name)):
             if one_sided is not None:
                 one_sided.append(name)
             continue
@@ -304,9 +306,9 @@ def compare_runs(folder_a: Path | str, folder_b: Path | str) -> Comparison:
     one_sided: list[str] = []
     result.differences = compare_checks(sa, sb, diffs, one_sided)
     if one_sided:
-        result.notes.append(f"{counted(len(one_sided), 'passing callback-conformance check')} ran in one run only "
-                            "(a body is validated only when its step received that callback, e.g. a party "
-                            "registered on a fresh hub): not compared")
+        result.notes.append(f"{counted(len(one_sided), 'passing callback check')} (body conformance or headers) "
+                            "ran in one run only (a callback is checked only when its step received it, e.g. a "
+                            "party registered on a fresh hub): not compared")
     result.versions = version_rows(sa, sb)
     result.hub_versions = hub_version_rows(sa, sb)
     result.differences += compare_field_sets(run_field_sets(Path(folder_a)), run_field_sets(Path(folder_b)))

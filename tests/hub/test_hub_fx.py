@@ -4,6 +4,7 @@ that depends on it with the positions of payer, FXP and payee in both currencies
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -145,14 +146,31 @@ def _has_account(hub: HubClient, name: str, currency: str) -> bool:
     return any(a["currency"] == currency for a in hub.admin("GET", f"/participants/{name}/accounts").json())
 
 
-def test_fxp_answering_committed_gets_its_answer_back_from_the_hub(fx: Fx) -> None:
+def test_fxp_answering_committed_hears_nothing_back_by_default(fx: Fx) -> None:
     body = fx_transfer_body(fx)
     fx.post("/fxTransfers", fx.payer, fx.fxp, body)
     fx.receiver.get(fx.fxp, "POST", "/fxTransfers")
     fxp_fulfil(fx, body["commitRequestId"], state="COMMITTED")
-    copy = fx.receiver.get(fx.fxp, "PUT", f"/fxTransfers/{body['commitRequestId']}")
-    assert copy.headers["fspiop-source"] == "Hub" and copy.body["conversionState"] == "COMMITTED"
+    relayed = fx.receiver.get(fx.payer, "PUT", f"/fxTransfers/{body['commitRequestId']}")
+    assert relayed.headers["fspiop-source"] == fx.fxp
+    assert relayed.headers["fspiop-uri"] == f"/fxTransfers/{body['commitRequestId']}"
+    assert relayed.headers["fspiop-http-method"] == "PUT"
+    time.sleep(0.3)  # SEND_TRANSFER_CONFIRMATION_TO_PAYEE is off, as helm sets it: no copy to the FXP
+    assert fx.receiver.find(fx.fxp, "PUT", f"/fxTransfers/{body['commitRequestId']}") == []
     assert fx.positions()["fxp_src"] == "0"  # still only the payer's reservation until the dependent transfer
+
+
+def test_fxp_answering_committed_gets_its_answer_back_with_the_confirmation_flag(tmp_path: Path,
+                                                                                 receiver: Receiver) -> None:
+    with running_hub(str(tmp_path / "c.sqlite"), transfer_confirmation_to_payee=True) as hub:
+        fx = make_fx(hub, receiver)
+        body = fx_transfer_body(fx)
+        fx.post("/fxTransfers", fx.payer, fx.fxp, body)
+        fx.receiver.get(fx.fxp, "POST", "/fxTransfers")
+        fxp_fulfil(fx, body["commitRequestId"], state="COMMITTED")
+        copy = fx.receiver.get(fx.fxp, "PUT", f"/fxTransfers/{body['commitRequestId']}")
+        assert copy.headers["fspiop-source"] == "Hub" and copy.body["conversionState"] == "COMMITTED"
+        assert copy.headers["content-type"] == "application/vnd.interoperability.fxTransfers+json;version=2.0"
 
 
 def test_dependent_transfer_settles_in_the_window_per_currency(fx: Fx) -> None:
@@ -162,8 +180,17 @@ def test_dependent_transfer_settles_in_the_window_per_currency(fx: Fx) -> None:
     fx.receiver.get(fx.payee, "POST", "/transfers")
     done = {"transferState": "COMMITTED", "fulfilment": PAYEE_FULFILMENT, "completedTimestamp": iso()}
     fx.put(f"/transfers/{transfer['transferId']}", fx.payee, fx.payer, done)
-    fx.receiver.get(fx.fxp, "PATCH", f"/fxTransfers/{body['commitRequestId']}")
-    window = fx.hub.http.get("/settlement/v2/settlementWindows?state=OPEN").json()[0]
+    patch = fx.receiver.get(fx.fxp, "PATCH", f"/fxTransfers/{body['commitRequestId']}")
+    assert patch.headers["fspiop-source"] == "Hub"
+    assert patch.headers["content-type"] == "application/vnd.interoperability.fxTransfers+json;version=2.0"
+    window_id = fx.hub.http.get("/settlement/v2/settlementWindows?state=OPEN").json()[0]["settlementWindowId"]
+    # central-settlement shows a window's content once it is closed
+    r = fx.hub.http.post(f"/settlement/v2/settlementWindows/{window_id}", json={"state": "CLOSED", "reason": "fx"})
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 5
+    while (window := fx.hub.http.get(f"/settlement/v2/settlementWindows/{window_id}").json())["state"] != "CLOSED":
+        assert time.monotonic() < deadline, "window did not close"
+        time.sleep(0.05)
     assert sorted(c["currencyId"] for c in window["content"]) == [SRC, TGT]
 
 

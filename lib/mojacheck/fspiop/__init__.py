@@ -17,6 +17,7 @@ from mojacheck.fspiop.errorcodes import (
     normalise_code,
 )
 from mojacheck.fspiop.headers import (
+    RESOURCE_MIN_VERSIONS,
     SUPPORTED_VERSIONS,
     accept_header,
     accept_versions,
@@ -53,6 +54,7 @@ from mojacheck.fspiop.ilp import (
 )
 
 __all__ = [
+    "RESOURCE_MIN_VERSIONS",
     "SUPPORTED_VERSIONS",
     "ErrorCode",
     "Exchange",

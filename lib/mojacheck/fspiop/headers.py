@@ -19,6 +19,10 @@ SUPPORTED_VERSIONS: dict[str, tuple[str, ...]] = {
     "17": ("1.0", "1.1", "2.0"),
 }
 
+# Resources that exist only from FSPIOP 2.0: whatever version a deployment speaks otherwise, what the hub makes
+# about them is 2.0 (central-services-shared's resourceVersions defaults; RESOURCE_VERSIONS may still name them).
+RESOURCE_MIN_VERSIONS: dict[str, str] = {"fxQuotes": "2.0", "fxTransfers": "2.0"}
+
 _MEDIA_PREFIX = "application/vnd.interoperability."
 # The ISO 20022 mode (v17) inserts "iso20022." before the resource; the resource itself is what matters here.
 _RESOURCE = r"(?:iso20022\.)?([A-Za-z][A-Za-z0-9]*)"

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from mojacheck.fspiop import content_type, http_date
+from mojacheck.fspiop import RESOURCE_MIN_VERSIONS, content_type, http_date
 
 # Headers that belong to one HTTP hop, or to the hub's own gateway, and must not be relayed to an FSP.
 # (Mojaloop relays even Authorization; an FSP's token never goes to another FSP here.)
@@ -48,7 +48,8 @@ class HubVoice:
     resource_versions: Mapping[str, str] = field(default_factory=dict)
 
     def version_for(self, resource: str) -> str:
-        return self.resource_versions.get(resource, self.content_version)
+        """The deployment's version for ``resource``; FX resources, which FSPIOP 1.x lacks, are 2.0 unless named."""
+        return self.resource_versions.get(resource) or RESOURCE_MIN_VERSIONS.get(resource) or self.content_version
 
     def is_hub(self, source: str | None) -> bool:
         """Whether ``source`` names the hub (Mojaloop matches ``^<name>$`` case-insensitively)."""

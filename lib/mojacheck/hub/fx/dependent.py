@@ -15,6 +15,7 @@ transfer no conversion waits on, and nothing at a release without FX.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -79,8 +80,9 @@ def commit(hub: Hub, transfer: sqlite3.Row) -> Committed | None:
     return Committed(rows, window)
 
 
-def tell_fxp(hub: Hub, conversions: list[sqlite3.Row], state: str) -> None:
-    """``PATCH /fxTransfers/{ID}`` from the hub to each FXP: COMMITTED (with the time the FXP fulfilled) or ABORTED."""
+def tell_fxp(hub: Hub, conversions: list[sqlite3.Row], state: str, trigger: Mapping[str, str] | None = None) -> None:
+    """``PATCH /fxTransfers/{ID}`` from the hub to each FXP: COMMITTED (with the time the FXP fulfilled) or ABORTED;
+    ``trigger``: the payee's request that ended the transfer."""
     for fx in conversions:
         url = hub.outbox.url(fx["counterparty_fsp"], fs.PUT_ENDPOINT, fs.params(fx["commit_request_id"]))
         if url is None:
@@ -88,7 +90,7 @@ def tell_fxp(hub: Hub, conversions: list[sqlite3.Row], state: str) -> None:
         body = {"conversionState": state}
         if state == "COMMITTED" and fx["fulfilled_at"]:
             body["completedTimestamp"] = fx["fulfilled_at"]
-        hub.outbox.hub_message("PATCH", fx["counterparty_fsp"], url, fs.RESOURCE, body)
+        hub.outbox.hub_message("PATCH", fx["counterparty_fsp"], url, fs.RESOURCE, body, trigger=trigger)
 
 
 def abort(hub: Hub, transfer: sqlite3.Row, code: str, detail: str) -> list[sqlite3.Row]:

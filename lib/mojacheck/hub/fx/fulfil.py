@@ -16,10 +16,10 @@ from starlette.responses import Response
 
 from mojacheck.fspiop import fulfilment_matches, normalise_code
 from mojacheck.hub import ledger
-from mojacheck.hub.callbacks import relay_headers
 from mojacheck.hub.db import now_iso
 from mojacheck.hub.fx import store as fs
 from mojacheck.hub.fx import syntax
+from mojacheck.hub.headers import relayed, uri_of
 from mojacheck.hub.transfers import store as ts
 from mojacheck.hub.transfers.fulfil import check_completed_timestamp
 from mojacheck.hub.validation import FspiopRequest
@@ -64,11 +64,11 @@ def fulfil(hub: Hub, req: FspiopRequest) -> None:
         return
     headers_ok = (req.source.lower() == row["counterparty_fsp"].lower()
                   and req.destination.lower() == row["initiating_fsp"].lower())
-    if not headers_ok:
-        abort_invalid(hub, row)  # central-ledger compares both headers, case-insensitively; a missing one fails
+    if not headers_ok:  # central-ledger compares both headers, case-insensitively; a missing one fails
+        abort_invalid(hub, row, req.headers)
         return
     if "fulfilment" in req.body and not fulfilment_matches(str(req.body["fulfilment"]), row["condition"]):
-        abort_invalid(hub, row)  # a PUT without fulfilment skips this check in central-ledger too
+        abort_invalid(hub, row, req.headers)  # a PUT without fulfilment skips this check in central-ledger too
         return
     if row["expiration_ts"] is not None and row["expiration_ts"] <= datetime.now(UTC).timestamp():
         _dropped(req, "fxTransfer expired")
@@ -88,22 +88,26 @@ def accept(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> None:
         log.warning("no %s endpoint for %s: fulfil of %s not relayed", fs.PUT_ENDPOINT, row["initiating_fsp"],
                     commit_request_id)
     else:
-        hub.outbox.send("PUT", payer_url, relay_headers(req.headers, "PUT"), req.raw)
-    if req.body["conversionState"] != "RESERVED":
-        # fx-commit (SEND_TRANSFER_CONFIRMATION_TO_PAYEE): the FXP gets its own answer back from the hub.
+        headers = relayed(req.headers, "PUT", uri=uri_of(payer_url, fs.RESOURCE))
+        hub.outbox.relay("PUT", payer_url, headers, req.raw)
+    if req.body["conversionState"] != "RESERVED" and hub.config.transfer_confirmation_to_payee:
+        # fx-commit with SEND_TRANSFER_CONFIRMATION_TO_PAYEE (off by default, as helm): the FXP gets its own answer
+        # back from the hub; never for an fx-reserve (ml-api-adapter's notification handler).
         fxp_url = hub.outbox.url(row["counterparty_fsp"], fs.PUT_ENDPOINT, params)
         if fxp_url:
-            hub.outbox.hub_message("PUT", row["counterparty_fsp"], fxp_url, fs.RESOURCE, req.body)
+            hub.outbox.hub_message("PUT", row["counterparty_fsp"], fxp_url, fs.RESOURCE, req.body,
+                                   trigger=req.headers)
 
 
-def abort_invalid(hub: Hub, row: sqlite3.Row) -> None:
+def abort_invalid(hub: Hub, row: sqlite3.Row, trigger: Any = None) -> None:
     """Bad headers or a fulfilment that does not match: central-ledger's abort-validation. The reservation is given
     back and the payer hears a bare 3100 from the hub (the detail is not carried through); the FXP hears nothing."""
     with hub.db.tx():
         ledger.release_reserved(hub.db, row["commit_request_id"])
         fs.set_state(hub, row["commit_request_id"], fs.ABORTED_REJECTED, error_code="3100",
                      error_description="Generic validation error")
-    hub.outbox.error_to(row["initiating_fsp"], fs.RESOURCE, fs.params(row["commit_request_id"]), "3100")
+    hub.outbox.error_to(row["initiating_fsp"], fs.RESOURCE, fs.params(row["commit_request_id"]), "3100",
+                        trigger=trigger)
 
 
 def resent(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> None:
@@ -111,9 +115,10 @@ def resent(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> None:
     answers it with the key ``transferState``: kept); while the conversion waits, nothing."""
     params = fs.params(row["commit_request_id"])
     if row["fulfil_hash"] != digest:
-        hub.outbox.error_to(req.source, fs.RESOURCE, params, "3106", "No fxDuplicateHash found")
+        hub.outbox.error_to(req.source, fs.RESOURCE, params, "3106", "No fxDuplicateHash found",
+                                trigger=req.headers)
     elif row["state"] in fs.FINAL:
-        fs.send_state(hub, row, req.source, key="transferState")
+        fs.send_state(hub, row, req.source, key="transferState", trigger=req.headers)
 
 
 async def put_fx_transfer_error(hub: Hub, req: FspiopRequest) -> Response:
@@ -137,9 +142,10 @@ def fxp_error(hub: Hub, req: FspiopRequest) -> None:
     params = fs.params(row["commit_request_id"])
     if row["error_hash"] is not None:
         if row["error_hash"] != digest:
-            hub.outbox.error_to(req.source, fs.RESOURCE, params, "3106", "No fxDuplicateHash found")
+            hub.outbox.error_to(req.source, fs.RESOURCE, params, "3106", "No fxDuplicateHash found",
+                                trigger=req.headers)
         else:
-            fs.send_state(hub, row, req.source, key="transferState")
+            fs.send_state(hub, row, req.source, key="transferState", trigger=req.headers)
         return
     if row["state"] not in fs.OPEN:
         _dropped(req, f"fxTransfer is {row['state']}")
@@ -151,12 +157,13 @@ def fxp_error(hub: Hub, req: FspiopRequest) -> None:
     dependent = _abort_with_dependent(hub, row, code, detail, digest)
     payer_url = hub.outbox.url(row["initiating_fsp"], fs.ERROR_ENDPOINT, params)
     if known and payer_url:
-        hub.outbox.send("PUT", payer_url, relay_headers(req.headers, "PUT"), req.raw)
+        hub.outbox.relay("PUT", payer_url, relayed(req.headers, "PUT", uri=uri_of(payer_url, fs.RESOURCE)), req.raw)
     else:
-        hub.outbox.error_to(row["initiating_fsp"], fs.RESOURCE, params, code, detail)
-    hub.outbox.error_to(row["counterparty_fsp"], fs.RESOURCE, params, code, detail)
+        hub.outbox.error_to(row["initiating_fsp"], fs.RESOURCE, params, code, detail, trigger=req.headers)
+    hub.outbox.error_to(row["counterparty_fsp"], fs.RESOURCE, params, code, detail, trigger=req.headers)
     if dependent is not None:
-        hub.outbox.error_to(dependent["payer"], "transfers", ts.params(dependent["id"]), code, detail)
+        hub.outbox.error_to(dependent["payer"], "transfers", ts.params(dependent["id"]), code, detail,
+                            trigger=req.headers)
 
 
 def _abort_with_dependent(hub: Hub, row: sqlite3.Row, code: str, detail: str, digest: str) -> Any:

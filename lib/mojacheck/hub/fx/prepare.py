@@ -18,10 +18,10 @@ from starlette.responses import Response
 
 from mojacheck.hub import ledger
 from mojacheck.hub.als.parties import active
-from mojacheck.hub.callbacks import relay_headers
 from mojacheck.hub.db import now_iso
 from mojacheck.hub.fx import store as fs
 from mojacheck.hub.fx import syntax
+from mojacheck.hub.headers import relayed, uri_of
 from mojacheck.hub.transfers import store as ts
 from mojacheck.hub.validation import FspiopRequest
 from mojacheck.hub.web import ApiError, body_hash, log
@@ -109,7 +109,7 @@ def prepare(hub: Hub, req: FspiopRequest, expiration: datetime | None) -> None:
         else:
             fs.set_state(hub, commit_request_id, state, error_code=error[0], error_description=error[1])
     if error is not None:
-        hub.outbox.error_to(req.source, fs.RESOURCE, fs.params(commit_request_id), *error)
+        hub.outbox.error_to(req.source, fs.RESOURCE, fs.params(commit_request_id), *error, trigger=req.headers)
         return
     forward(hub, req)
 
@@ -120,9 +120,10 @@ def forward(hub: Hub, req: FspiopRequest) -> None:
     url = hub.outbox.url(fxp, fs.POST_ENDPOINT, fs.params(commit_request_id))
     if url is None:
         hub.outbox.error_to(req.source, fs.RESOURCE, fs.params(commit_request_id), "3201",
-                            f"No {fs.POST_ENDPOINT} endpoint for {fxp}")
+                            f"No {fs.POST_ENDPOINT} endpoint for {fxp}", trigger=req.headers)
         return
-    hub.outbox.send("POST", url, relay_headers(req.headers, "POST", **{"FSPIOP-Destination": fxp}), req.raw)
+    headers = relayed(req.headers, "POST", destination=fxp, uri=uri_of(url, fs.RESOURCE))
+    hub.outbox.relay("POST", url, headers, req.raw)
 
 
 def duplicate(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> None:
@@ -130,11 +131,12 @@ def duplicate(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> No
     commit_request_id = row["commit_request_id"]
     if row["body_hash"] != digest:
         hub.outbox.error_to(req.source, fs.RESOURCE, fs.params(commit_request_id), "3106",
-                            f"fxTransfer {commit_request_id} was already prepared with another request")
+                            f"fxTransfer {commit_request_id} was already prepared with another request",
+                            trigger=req.headers)
         return
     if row["state"] == fs.RECEIVED_PREPARE:
         return
-    fs.send_state(hub, row, req.source)
+    fs.send_state(hub, row, req.source, trigger=req.headers)
 
 
 async def post_fx_transfer(hub: Hub, req: FspiopRequest) -> Response:
@@ -157,13 +159,13 @@ async def get_fx_transfer(hub: Hub, req: FspiopRequest) -> Response:
         row = fs.get(hub, commit_request_id)
         if row is None:
             hub.outbox.error_to(req.source, fs.RESOURCE, fs.params(commit_request_id), "3208",
-                                "Provided commitRequest ID was not found on the server.")
+                                "Provided commitRequest ID was not found on the server.", trigger=req.headers)
             return
         if req.source not in (row["initiating_fsp"], row["counterparty_fsp"]):
             hub.outbox.error_to(req.source, fs.RESOURCE, fs.params(commit_request_id), "3000",
-                                f"{req.source} is not a party of fxTransfer {commit_request_id}")
+                                f"{req.source} is not a party of fxTransfer {commit_request_id}", trigger=req.headers)
             return
-        fs.send_state(hub, row, req.source)
+        fs.send_state(hub, row, req.source, trigger=req.headers)
 
     hub.outbox.spawn(work(), "GET /fxTransfers")
     return Response(status_code=202)

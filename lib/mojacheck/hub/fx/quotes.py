@@ -8,17 +8,17 @@ are told apart by body hash (same id and body: forwarded again; another body: 31
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
 from mojacheck.hub import ledger
 from mojacheck.hub.als.parties import active
-from mojacheck.hub.callbacks import relay_headers
 from mojacheck.hub.db import now_iso
 from mojacheck.hub.fx import syntax
 from mojacheck.hub.fx.store import QUOTES_ENDPOINT
+from mojacheck.hub.headers import relayed
 from mojacheck.hub.validation import FspiopRequest
 from mojacheck.hub.web import body_hash, log
 from mojacheck.server import DeliveryResult
@@ -29,16 +29,18 @@ if TYPE_CHECKING:
 RESOURCE = "fxQuotes"
 
 
-def _error(hub: Hub, fsp: str, quote_id: str, code: str, detail: str | None = None) -> None:
-    hub.outbox.error_to(fsp, RESOURCE, {"ID": quote_id}, code, detail)
+def _error(hub: Hub, fsp: str, quote_id: str, code: str, detail: str | None = None,
+           trigger: Mapping[str, str] | None = None) -> None:
+    hub.outbox.error_to(fsp, RESOURCE, {"ID": quote_id}, code, detail, trigger=trigger)
 
 
-def _fail_back(hub: Hub, requester: str, quote_id: str, target: str) -> Callable[[DeliveryResult], None]:
+def _fail_back(hub: Hub, requester: str, quote_id: str, target: str,
+               trigger: Mapping[str, str]) -> Callable[[DeliveryResult], None]:
     """Delivery failure: 1001 (no answer or 5xx) or 3000 (4xx) to the requester, as quoting-service's http lib."""
 
     def failed(result: DeliveryResult) -> None:
         code = "3000" if result.status is not None and 400 <= result.status < 500 else "1001"
-        _error(hub, requester, quote_id, code, f"Delivery to {target} failed")
+        _error(hub, requester, quote_id, code, f"Delivery to {target} failed", trigger)
 
     return failed
 
@@ -72,22 +74,22 @@ def forward_quote(hub: Hub, req: FspiopRequest) -> None:
         log.warning("POST /fxQuotes from unknown FSP %r dropped (no endpoint to answer)", requester)
         return
     if not active(hub, requester):
-        _error(hub, requester, quote_id, "3202", f"Payer FSP {requester!r} is inactive")
+        _error(hub, requester, quote_id, "3202", f"Payer FSP {requester!r} is inactive", req.headers)
         return
     pair = (str(terms["sourceAmount"]["currency"]), str(terms["targetAmount"]["currency"]))
     if not can_convert(hub, fxp, pair):
-        _error(hub, requester, quote_id, "3100", f"Unsupported participant '{fxp or 'undefined'}'")
+        _error(hub, requester, quote_id, "3100", f"Unsupported participant '{fxp or 'undefined'}'", req.headers)
         return
     if _modified(hub, quote_id, requester, fxp, body_hash(req.body)):
-        _error(hub, requester, quote_id, "3106", f"Quote {quote_id} is a duplicate but hashes dont match")
+        _error(hub, requester, quote_id, "3106", f"Quote {quote_id} is a duplicate but hashes dont match", req.headers)
         return
     url = hub.outbox.url(fxp, QUOTES_ENDPOINT, {}, "/fxQuotes")
     if url is None:
         _error(hub, requester, quote_id, "3201",
-               f"No {QUOTES_ENDPOINT} endpoint found for FSP '{fxp}' while processing fxquote {quote_id}")
+               f"No {QUOTES_ENDPOINT} endpoint found for FSP '{fxp}' while processing fxquote {quote_id}", req.headers)
         return
-    headers = relay_headers(req.headers, "POST", **{"FSPIOP-Destination": fxp})
-    hub.outbox.send("POST", url, headers, req.raw, on_failure=_fail_back(hub, requester, quote_id, fxp))
+    headers = relayed(req.headers, "POST", destination=fxp)  # quoting-service keeps the sender's FSPIOP-URI
+    hub.outbox.relay("POST", url, headers, req.raw, on_failure=_fail_back(hub, requester, quote_id, fxp, req.headers))
 
 
 async def post_fx_quote(hub: Hub, req: FspiopRequest) -> Response:
@@ -104,16 +106,16 @@ def _relay(hub: Hub, req: FspiopRequest, method: str, suffix: str) -> None:
     """To FSPIOP-Destination's FX_QUOTES base + /fxQuotes/{ID}[/error]; 3201 back to the sender when impossible."""
     quote_id, dest = req.params["ID"], req.destination
     if not active(hub, dest):
-        _error(hub, req.source, quote_id, "3201", f"Destination FSP {dest!r} not found")
+        _error(hub, req.source, quote_id, "3201", f"Destination FSP {dest!r} not found", req.headers)
         return
     url = hub.outbox.url(dest, QUOTES_ENDPOINT, {}, f"/fxQuotes/{quote_id}{suffix}")
     if url is None:
         _error(hub, req.source, quote_id, "3201",
-               f"No {QUOTES_ENDPOINT} endpoint found for FSP '{dest}' while processing fxQuote {quote_id}")
+               f"No {QUOTES_ENDPOINT} endpoint found for FSP '{dest}' while processing fxQuote {quote_id}", req.headers)
         return
     body = None if method == "GET" else req.raw
-    on_failure = _fail_back(hub, req.source, quote_id, dest) if method == "GET" else None
-    hub.outbox.send(method, url, relay_headers(req.headers, method), body, on_failure=on_failure)
+    on_failure = _fail_back(hub, req.source, quote_id, dest, req.headers) if method == "GET" else None
+    hub.outbox.relay(method, url, relayed(req.headers, method), body, on_failure=on_failure)
 
 
 async def put_fx_quote(hub: Hub, req: FspiopRequest) -> Response:
@@ -123,7 +125,7 @@ async def put_fx_quote(hub: Hub, req: FspiopRequest) -> Response:
         if "accept" in req.headers:
             # quoting-service refuses it after the 200, with an error callback to the FXP (fx.md §3.4).
             _error(hub, req.source, req.params["ID"], "3100", f"Update for fx quote {req.params['ID']} failed: "
-                   '"accept" header should not be sent in callbacks.')
+                   '"accept" header should not be sent in callbacks.', req.headers)
             return
         _relay(hub, req, "PUT", "")
 

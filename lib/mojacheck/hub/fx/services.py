@@ -10,7 +10,6 @@ currency-less form: in at least two). The answer goes to the requester's ``FSPIO
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from starlette.responses import Response
@@ -61,8 +60,8 @@ async def get_services_fxp(hub: Hub, req: FspiopRequest) -> Response:
             log.warning("no %s endpoint for %s: GET /services/FXP not answered", fs.QUOTES_ENDPOINT, req.source)
             return
         path = "/services/FXP" + (f"/{pair[0]}/{pair[1]}" if pair else "")
-        body = json.dumps({"providers": providers(hub, req.source, pair)}).encode()
-        hub.outbox.send("PUT", base.rstrip("/") + path, hub.outbox.hub_headers("services", req.source), body)
+        body = {"providers": providers(hub, req.source, pair)}
+        hub.outbox.hub_message("PUT", req.source, base.rstrip("/") + path, "services", body, trigger=req.headers)
 
     hub.outbox.spawn(work(), "GET /services/FXP")
     return Response(status_code=202)

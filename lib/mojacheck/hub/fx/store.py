@@ -8,6 +8,7 @@ that depends on it commits or aborts; only then is it COMMITTED or ABORTED.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from mojacheck.hub.db import now_iso
@@ -75,11 +76,12 @@ def state_body(row: sqlite3.Row, key: str = "conversionState") -> dict[str, Any]
     return body
 
 
-def send_state(hub: Hub, row: sqlite3.Row, fsp: str, *, key: str = "conversionState") -> None:
-    """Tell ``fsp`` where the conversion stands, from the hub."""
+def send_state(hub: Hub, row: sqlite3.Row, fsp: str, *, key: str = "conversionState",
+               trigger: Mapping[str, str] | None = None) -> None:
+    """Tell ``fsp`` where the conversion stands, from the hub (``trigger``: the request that asked)."""
     url = hub.outbox.url(fsp, PUT_ENDPOINT, params(row["commit_request_id"]))
     if url is None:
         hub.outbox.error_to(fsp, RESOURCE, params(row["commit_request_id"]), "3201",
-                            f"No {PUT_ENDPOINT} endpoint for {fsp}")
+                            f"No {PUT_ENDPOINT} endpoint for {fsp}", trigger=trigger)
         return
-    hub.outbox.hub_message("PUT", fsp, url, RESOURCE, state_body(row, key))
+    hub.outbox.hub_message("PUT", fsp, url, RESOURCE, state_body(row, key), trigger=trigger)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -138,7 +139,7 @@ def _abort_validation(hub: Hub, req: FspiopRequest, row: sqlite3.Row, action: st
         hub.outbox.error_to(req.source, "transfers", ts.params(row["id"]), "3100", description=description,
                             trigger=req.headers)
         return
-    _abort(hub, row, "3100", description)
+    _abort(hub, row, "3100", description, req.headers)
     notify.validation_error_to_payer(hub, row, description, req.headers)
     if action == RESERVE:
         notify.reserved_aborted(hub, row, "3100", description, req.headers)
@@ -206,7 +207,7 @@ def _commit(hub: Hub, req: FspiopRequest, row: sqlite3.Row, action: str) -> None
                      settlement_window_id=window,
                      fulfil_extensions=json.dumps({"extension": extensions}) if extensions else None)
     if fx:
-        dependent.tell_fxp(hub, fx.conversions, "COMMITTED")
+        dependent.tell_fxp(hub, fx.conversions, "COMMITTED", req.headers)
     committed = ts.get(hub, row["id"]) or row
     if action == RESERVE:
         notify.committed_reserved(hub, req, committed)
@@ -224,13 +225,13 @@ def _abort_by_payee(hub: Hub, req: FspiopRequest, row: sqlite3.Row) -> None:
         description = str(info["errorDescription"])
     else:
         code, description = "3100", error_description("3100", "API specification undefined errorCode")
-    _abort(hub, row, code, description)
+    _abort(hub, row, code, description, req.headers)
     notify.payee_error(hub, req, row, code, description, known)
 
 
-def _abort(hub: Hub, row: sqlite3.Row, code: str, description: str) -> None:
+def _abort(hub: Hub, row: sqlite3.Row, code: str, description: str, trigger: Mapping[str, str]) -> None:
     """ABORTED_ERROR with its cause; a conversion waiting on the transfer is aborted with it and its FXP told."""
     with hub.db.tx():
         ts.abort(hub, row, ts.ABORTED_ERROR, code, description)
         conversions = dependent.abort(hub, row, code, description)
-    dependent.tell_fxp(hub, conversions, "ABORTED")
+    dependent.tell_fxp(hub, conversions, "ABORTED", trigger)

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from mojacheck.hub import ledger
 from mojacheck.hub.db import HUB_NAME, Database, now_iso
-from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.hub.web import ApiError, guarded, parse_json, require, to_int
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -48,10 +48,7 @@ def _settlement_account(hub: Hub, name: str, account_id: str, currency: str | No
 
 
 def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ApiError("3101", f"account id must be an integer, got {text!r}") from None
+    return to_int(text, "account id", "3101")
 
 
 def _hub_reconciliation(db: Database, currency: str) -> sqlite3.Row:

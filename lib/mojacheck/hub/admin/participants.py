@@ -21,7 +21,7 @@ from starlette.routing import Route
 from mojacheck.hub import ledger
 from mojacheck.hub.admin.funds import funds_routes
 from mojacheck.hub.db import HUB_NAME, now_iso
-from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.hub.web import ApiError, guarded, parse_json, require, to_int
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -201,10 +201,7 @@ async def update_account(request: Request) -> Response:
 
 
 def _int_id(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ApiError("3101", f"account id must be an integer, got {text!r}") from None
+    return to_int(text, "account id", "3101")
 
 
 async def add_endpoint(request: Request) -> Response:

@@ -20,7 +20,7 @@ from mojacheck.hub import ledger
 from mojacheck.hub.callbacks import relay_headers
 from mojacheck.hub.db import now_iso
 from mojacheck.hub.validation import FspiopRequest, fspiop
-from mojacheck.hub.web import log
+from mojacheck.hub.web import ApiError, log
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -80,6 +80,7 @@ def register_party(hub: Hub, params: dict[str, str], fsp_id: str, currency: str 
 async def post_participant(hub: Hub, req: FspiopRequest) -> Response:
     # Stored before the 202 (the hub acknowledges only what it has stored); the answer is a callback.
     params = party_params(req)
+    _check_currency(req.body)
     if not active(hub, req.source):
         log.warning("POST /participants from unknown FSP %r dropped", req.source)
         return Response(status_code=202)
@@ -133,7 +134,33 @@ async def delete_participant(hub: Hub, req: FspiopRequest) -> Response:
     return Response(status_code=202)
 
 
+MAX_BATCH = 10000  # ALS: partyList maxItems
+
+
+def check_party_list(body: dict[str, Any]) -> None:
+    """ALS validates the batch against its schema before the 202 (openapi-backend: the first ajv error; a wrong
+    type is 3101, a missing property 3102, a wrong item count 3100), so nothing is accepted and then dropped."""
+    items = body["partyList"]
+    if not isinstance(items, list):
+        raise ApiError("3101", "/body/partyList must be array")
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise ApiError("3100", f"/body/partyList must have 1 to {MAX_BATCH} items")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ApiError("3101", f"/body/partyList/{i} must be object")
+        for key in ("partyIdType", "partyIdentifier"):
+            if key not in item:
+                raise ApiError("3102", f"/body/partyList/{i} must have required property '{key}'")
+    _check_currency(body)
+
+
+def _check_currency(body: dict[str, Any]) -> None:
+    if body.get("currency") is not None and not isinstance(body["currency"], str):
+        raise ApiError("3101", "/body/currency must be string")
+
+
 async def post_batch(hub: Hub, req: FspiopRequest) -> Response:
+    check_party_list(req.body)
     results = []
     for item in req.body.get("partyList") or []:  # each party stored before the 202
         params = {"partyIdType": str(item.get("partyIdType", "")),

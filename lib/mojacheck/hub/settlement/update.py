@@ -21,7 +21,7 @@ from mojacheck.fspiop import error_body
 from mojacheck.hub.db import Database, now_iso
 from mojacheck.hub.settlement import ledger as sl
 from mojacheck.hub.settlement import store as st
-from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.hub.web import ApiError, guarded, parse_json, require, to_int
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -155,8 +155,8 @@ def abort(db: Database, settlement_id: int, reason: str) -> dict[str, Any]:
 
 def _as_int(value: Any) -> int | None:
     try:
-        return int(str(value))
-    except ValueError:
+        return to_int(value, "id")
+    except ApiError:
         return None
 
 

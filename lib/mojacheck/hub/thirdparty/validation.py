@@ -18,8 +18,8 @@ from starlette.responses import Response
 
 from mojacheck.fspiop import parse_content_type, resource_of, validate_headers
 from mojacheck.fspiop.errors import HeaderError
-from mojacheck.hub.validation import MAX_BODY, FspiopRequest
-from mojacheck.hub.web import ApiError, Handler, guarded, parse_json
+from mojacheck.hub.validation import FspiopRequest
+from mojacheck.hub.web import MAX_BODY, ApiError, Handler, guarded, parse_json
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub

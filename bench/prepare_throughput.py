@@ -16,66 +16,23 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from support import free_port, hub_command, process, sink_command, wait_up
 
 from mojacheck.fspiop import condition_for, request_headers
 
-SINK = """
-import sys, uvicorn
-from starlette.applications import Starlette
-from starlette.responses import Response
-from starlette.routing import Route
-async def answer(request):
-    await request.body()
-    return Response(status_code=200 if request.method in ("PUT", "PATCH") else 202)
-app = Starlette(routes=[Route("/{p:path}", answer, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])])
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
-"""
 FULFILMENT = "WLctttbu2HvTsa1XWvUoGRcQozHsqeu9Ahl2JW9Bsu8"
 ILP_PACKET = "AYIBgQAAAAAAAASwNGxldmVsb25lLmRmc3AxLm1lci45T2RTOF81MDdqUUZERmZlakgyOVc4bXFmNEpLMHlGTFGCAUBQU0svMS4w"
 DEADLINE_S = 120.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_up(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{url} did not come up") from None
-            time.sleep(0.1)
-
-
-@contextmanager
-def process(args: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 def provision(hub: str, sink: str, names: list[str]) -> None:
@@ -154,12 +111,11 @@ def cpu_seconds(pid: int) -> float:
 def one_run(release: str, count: int, in_flight: int, work: Path) -> tuple[float, float, float]:
     hub_port, sink_port = free_port(), free_port()
     hub, sink, db = f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{sink_port}", work / "hub.sqlite"
-    hub_cmd = [sys.executable, "-m", "mojacheck", "hub", "--port", str(hub_port), "--db", str(db),
-               "--release", release, "--expiry-interval", "5"]
-    with process([sys.executable, "-c", SINK, str(sink_port)], work / "sink.log"), \
+    hub_cmd = hub_command(hub_port, db, release, "--expiry-interval", "5")
+    with process(sink_command(sink_port), work / "sink.log") as sink_proc, \
             process(hub_cmd, work / "hub.log") as hub_proc:
-        wait_up(sink + "/health")
-        wait_up(hub + "/health")
+        wait_up(sink + "/health", sink_proc)
+        wait_up(hub + "/health", hub_proc)
         payer, payee = f"benchpayer{uuid.uuid4().hex[:6]}", f"benchpayee{uuid.uuid4().hex[:6]}"
         provision(hub, sink, [payer, payee])
         asyncio.run(send_prepares(hub, payer, payee, 200, in_flight))  # warm-up (connections, caches)

@@ -185,3 +185,66 @@ def test_a_body_at_the_limit_is_still_read(p2p: P2P) -> None:
     assert len(raw) <= MAX_BODY
     r = p2p.hub.http.post("/transfers", content=raw, headers=fspiop_headers("transfers", p2p.payer, p2p.payee))
     assert r.status_code == 202, r.text
+
+
+# ---------------------------------------------------------------- what `nox -s fuzz` found (each was a 500)
+
+
+def test_quote_whose_payee_is_not_an_object_is_3101(p2p: P2P) -> None:
+    body = {"quoteId": str(uuid.uuid4()), "transactionId": str(uuid.uuid4()), "payee": "someone",
+            "payer": {"partyIdInfo": {"partyIdType": "MSISDN", "partyIdentifier": "1"}}, "amountType": "SEND",
+            "amount": {"amount": "1", "currency": "USD"}, "transactionType": {"scenario": "TRANSFER"}}
+    r = p2p.hub.fspiop("POST", "/quotes", p2p.payer, p2p.payee, body=body)
+    assert error_of(r) == (400, "3101") and "/body/payee must be object" in r.text
+
+
+def test_oracle_whose_currency_is_not_a_string_is_3101(hub: HubClient) -> None:
+    r = hub.http.post("/als-admin/oracles", json={"oracleIdType": "MSISDN", "currency": [None, None],
+                                                  "endpoint": {"value": "", "endpointType": "URL"}})
+    assert error_of(r) == (400, "3101") and "/body/currency must be string" in r.text
+
+
+def _settlement_account(p2p: P2P) -> str:
+    accounts = p2p.hub.admin("GET", f"/participants/{p2p.payer}/accounts").json()
+    return str(next(a for a in accounts if a["ledgerAccountType"] == "SETTLEMENT")["id"])
+
+
+@pytest.mark.parametrize(("method", "path", "body", "field"), [
+    ("POST", "/admin/participants/{payer}/accounts/{settlement}",
+     {"transferId": "t", "action": "recordFundsIn", "reason": {"x": 1}, "amount": {"amount": "1", "currency": "USD"}},
+     "reason"),
+    ("PUT", "/admin/participants/{payer}/accounts/{settlement}/transfers/t",
+     {"action": "recordFundsOutCommit", "reason": ["x"]}, "reason"),
+    ("POST", "/admin/participants/Hub/accounts", {"type": "HUB_RECONCILIATION", "currency": ["USD"]}, "currency"),
+    ("POST", "/admin/participants/{payer}/endpoints", {"type": "FSPIOP_CALLBACK_URL_QUOTES", "value": {}}, "value"),
+    ("PUT", "/admin/participants/{payer}/limits",
+     {"currency": "USD", "limit": {"type": {"t": 1}, "value": 1}}, "limit/type"),
+    ("PUT", "/admin/participants/{payer}", {"isActive": "false"}, "isActive"),
+    ("POST", "/admin/settlementModels",
+     {"name": {"n": 1}, "settlementGranularity": "NET", "settlementInterchange": "MULTILATERAL",
+      "settlementDelay": "DEFERRED", "ledgerAccountType": "POSITION", "settlementAccountType": "SETTLEMENT"}, "name"),
+    ("POST", "/settlement/v2/settlementWindows/1", {"state": "CLOSED", "reason": {"r": 1}}, "reason"),
+    ("POST", "/settlement/v2/settlements",
+     {"settlementModel": ["DEFERRED_NET"], "reason": "r", "settlementWindows": [{"id": 1}]}, "settlementModel"),
+    ("PUT", "/settlement/v2/settlements/1", {"participants": [1]}, "participants/0"),
+    ("PUT", "/settlement/v2/settlements/1", {"participants": [{"id": 1, "accounts": "x"}]}, "accounts"),
+    ("PUT", "/settlement/v2/settlements/1",
+     {"participants": [{"id": 1, "accounts": [{"id": 1, "state": "PS_TRANSFERS_RECORDED", "reason": {}}]}]},
+     "reason"),
+])
+def test_operator_bodies_with_a_wrong_type_are_3101_naming_the_field(p2p: P2P, method: str, path: str,
+                                                                      body: dict[str, Any], field: str) -> None:
+    url = path.format(payer=p2p.payer, settlement=_settlement_account(p2p))
+    r = p2p.hub.http.request(method, url, json=body)
+    assert error_of(r) == (400, "3101"), r.text
+    assert f"{field} must be" in r.text
+
+
+def test_auth_service_consent_whose_payload_is_not_an_object_is_3101(hub: HubClient) -> None:
+    consent_id = str(uuid.uuid4())
+    body = {"consentId": consent_id, "scopes": [{"address": "acc-1", "actions": ["ACCOUNTS_TRANSFER"]}],
+            "credential": {"credentialType": "GENERIC", "status": "PENDING", "genericPayload": "key"}}
+    headers = {"Content-Type": "application/vnd.interoperability.consents+json;version=1.0",
+               "Accept": "application/vnd.interoperability.consents+json;version=1"}
+    r = hub.fspiop("POST", "/auth-service/consents", "dfsp", "centralAuth", body, version="1.0", headers=headers)
+    assert error_of(r) == (400, "3101") and "genericPayload" in r.text

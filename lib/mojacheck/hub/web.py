@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -163,6 +163,31 @@ def require(body: Any, *paths: str) -> None:
             if not isinstance(node, dict) or node.get(part) is None:
                 raise ApiError("3102", f"/body must have required property '{path}'")
             node = node[part]
+
+
+# The JSON type names ajv and Joi use in their messages ("must be string").
+_TYPE_NAMES = {str: "string", dict: "object", list: "array", bool: "boolean", int: "integer", float: "number"}
+NUMBER = (int, float)
+
+
+def check_types(body: Any, types: Mapping[str, type | tuple[type, ...]]) -> None:
+    """3101 naming the first field (dotted path) present with another JSON type than ``types`` says.
+
+    Mojaloop's services validate bodies against their schemas before anything else (Joi ``string.base``, ajv
+    ``type``: both malformed syntax, 3101); the hub checks the fields it reads, so an object where a string belongs
+    is refused by name instead of failing later (a value SQLite cannot store, a method a string lacks).
+    """
+    for path, expected in types.items():
+        node: Any = body
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            continue
+        kinds = expected if isinstance(expected, tuple) else (expected,)
+        if isinstance(node, kinds) and (bool in kinds or not isinstance(node, bool)):
+            continue
+        names = " or ".join(dict.fromkeys(_TYPE_NAMES[k] for k in kinds))
+        raise ApiError("3101", f"/body/{path.replace('.', '/')} must be {names}")
 
 
 def guarded(handler: Handler) -> Handler:

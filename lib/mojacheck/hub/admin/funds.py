@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from mojacheck.hub import ledger
 from mojacheck.hub.db import HUB_NAME, Database, now_iso
-from mojacheck.hub.web import ApiError, guarded, parse_json, require, to_int
+from mojacheck.hub.web import NUMBER, ApiError, check_types, guarded, parse_json, require, to_int
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -66,6 +66,8 @@ async def record_funds(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = parse_json(await request.body())
     require(body, "transferId", "action", "amount.amount", "amount.currency")
+    check_types(body, {"transferId": str, "action": str, "reason": str, "externalReference": str,
+                       "amount.amount": (str, *NUMBER), "amount.currency": str})
     action = body["action"]
     if action not in (FUNDS_IN, FUNDS_OUT_RESERVE):
         raise ApiError("2001", "The action is not supported")
@@ -113,6 +115,7 @@ async def finish_funds_out(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = parse_json(await request.body())
     require(body, "action")
+    check_types(body, {"action": str, "reason": str})
     action = body["action"]
     if action not in (FUNDS_OUT_COMMIT, FUNDS_OUT_ABORT):
         raise ApiError("2001", "The action is not supported")

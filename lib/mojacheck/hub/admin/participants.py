@@ -21,7 +21,7 @@ from starlette.routing import Route
 from mojacheck.hub import ledger
 from mojacheck.hub.admin.funds import funds_routes
 from mojacheck.hub.db import HUB_NAME, now_iso
-from mojacheck.hub.web import ApiError, guarded, parse_json, require, to_int
+from mojacheck.hub.web import NUMBER, ApiError, check_types, guarded, parse_json, require, to_int
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -30,6 +30,8 @@ LEDGER_ACCOUNT_TYPES = (
     "POSITION", "SETTLEMENT", "HUB_RECONCILIATION", "HUB_MULTILATERAL_SETTLEMENT", "INTERCHANGE_FEE",
     "INTERCHANGE_FEE_SETTLEMENT",
 )
+LIMIT_TYPES = {"currency": str, "limit.type": str, "limit.value": (str, *NUMBER),
+               "limit.alarmPercentage": (str, *NUMBER), "initialPosition": (str, *NUMBER)}
 _ENDPOINT_TYPE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -104,6 +106,7 @@ def _check_hub_accounts(hub: Hub, currency: str) -> None:
 async def create_participant(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "name", "currency")
+    check_types(body, {"name": str, "currency": str, "isProxy": bool})
     name, currency = str(body["name"]), str(body["currency"])
     if not 2 <= len(name) <= 30:
         raise ApiError("3101", "name length must be between 2 and 30 characters")
@@ -139,6 +142,7 @@ async def create_participant(request: Request) -> Response:
 async def update_participant(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "isActive")
+    check_types(body, {"isActive": bool})
     row = participant_or_2001(hub, request.path_params["name"])
     with hub.db.tx():
         hub.db.execute("UPDATE participant SET is_active = ? WHERE id = ?", (int(bool(body["isActive"])), row["id"]))
@@ -150,6 +154,9 @@ async def update_participant(request: Request) -> Response:
 async def create_hub_account(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "type", "currency")
+    check_types(body, {"type": str, "currency": str})
+    if not _CURRENCY.match(body["currency"]):
+        raise ApiError("3101", "currency must be a 3-letter ISO 4217 code")
     row = ledger.participant(hub.db, request.path_params["name"])
     if row is None:
         raise ApiError("3003", "Participant was not found.")
@@ -186,6 +193,7 @@ async def get_accounts(request: Request) -> Response:
 async def update_account(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "isActive")
+    check_types(body, {"isActive": bool})
     row = participant_or_2001(hub, request.path_params["name"])
     acct = hub.db.one("SELECT * FROM account WHERE id = ?", (_int_id(request.path_params["id"]),))
     if acct is None:
@@ -207,6 +215,7 @@ def _int_id(text: str) -> int:
 async def add_endpoint(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "type", "value")
+    check_types(body, {"type": str, "value": str})
     if not _ENDPOINT_TYPE.match(str(body["type"])):
         raise ApiError("3101", f"unknown endpoint type {body['type']!r}")
     row = participant_or_2001(hub, request.path_params["name"])
@@ -235,6 +244,7 @@ async def get_endpoints(request: Request) -> Response:
 async def initial_position_and_limits(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "currency", "limit.type", "limit.value")
+    check_types(body, LIMIT_TYPES)
     name, currency = request.path_params["name"], str(body["currency"])
     value = _money(body["limit"]["value"], "limit.value")
     initial = _money(body.get("initialPosition") or 0, "initialPosition")
@@ -309,6 +319,7 @@ async def get_all_limits(request: Request) -> Response:
 async def adjust_limits(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "currency", "limit.type", "limit.value")
+    check_types(body, LIMIT_TYPES)
     name, currency = request.path_params["name"], str(body["currency"])
     value = _money(body["limit"]["value"], "limit.value")
     with hub.db.tx():

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.hub.web import ApiError, check_types, guarded, parse_json, require
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -39,6 +39,8 @@ def model_item(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def _validate(hub: Hub, body: dict[str, Any]) -> None:
+    check_types(body, {"name": str, **dict.fromkeys(ENUMS, str), "currency": str, "ledgerAccountType": str,
+                       "settlementAccountType": str, "requireLiquidityCheck": bool, "autoPositionReset": bool})
     reasons = [f"{key} must be one of {', '.join(allowed)}" for key, allowed in ENUMS.items()
                if body[key] not in allowed]
     if reasons:
@@ -89,6 +91,7 @@ async def update_model(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = parse_json(await request.body())
     require(body, "isActive")
+    check_types(body, {"isActive": bool})
     row = _model_or_error(hub, request.path_params["name"])
     with hub.db.tx():
         hub.db.execute("UPDATE settlement_model SET is_active = ? WHERE id = ?",

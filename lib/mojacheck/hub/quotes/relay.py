@@ -18,7 +18,7 @@ from mojacheck.hub.als.parties import active
 from mojacheck.hub.callbacks import relay_headers
 from mojacheck.hub.db import now_iso
 from mojacheck.hub.validation import FspiopRequest, fspiop
-from mojacheck.hub.web import ApiError, body_hash, log
+from mojacheck.hub.web import ApiError, body_hash, check_types, log
 from mojacheck.server import DeliveryResult
 
 if TYPE_CHECKING:
@@ -92,6 +92,7 @@ def route_quote(hub: Hub, req: FspiopRequest) -> None:
 async def post_quote(hub: Hub, req: FspiopRequest) -> Response:
     if extra := [name for name in NOT_ACCEPTED if name in req.body]:
         raise ApiError("3103", f"/body must NOT have additional properties: {', '.join(extra)}")
+    check_types(req.body, {"payee": dict, "payer": dict, "payee.partyIdInfo": dict, "amount.currency": str})
     route_quote(hub, req)  # the quote is recorded before the 202; only the forward is in the background
     return Response(status_code=202)
 

@@ -190,7 +190,7 @@ async def delete_consent(hub: Hub, req: FspiopRequest) -> Response:
 
 
 routes = [
-    Route("/consents", tp_route(post_consent, "consents.put", required=("consentId", "scopes", "credential")),
+    Route("/consents", tp_route(post_consent, "auth.consents.post", required=("consentId", "scopes", "credential")),
           methods=["POST"]),
     Route("/consents/{ID}", tp_route(delete_consent), methods=["DELETE"]),
     Route("/thirdpartyRequests/verifications",

@@ -116,6 +116,10 @@ BODY_RULES: dict[str, tuple[tuple[str, Check], ...]] = {
     "consents.put": (("scopes", SCOPES), ("credential", obj), ("credential.credentialType", one_of(*CREDENTIAL_TYPES)),
                      ("credential.status", one_of("PENDING", "VERIFIED"))),
     "consents.patch": (),
+    # The hub's auth-service (POST /auth-service/consents): auth-service's own schema, ConsentsPostRequestAUTH.
+    "auth.consents.post": (("consentId", correlation_id), ("scopes", SCOPES), ("credential", obj),
+                           ("credential.credentialType", one_of(*CREDENTIAL_TYPES)),
+                           ("credential.status", one_of("PENDING", "VERIFIED")), ("credential.genericPayload", obj)),
     "transactions.post": (("transactionRequestId", correlation_id), ("payee", obj), ("payer", obj),
                           ("payer.partyIdType", text), ("payer.partyIdentifier", text),
                           ("amountType", one_of("SEND", "RECEIVE")), ("amount", money), ("transactionType", obj)),

@@ -3,17 +3,21 @@ database, and nothing acknowledged is lost, nothing committed is undone, nothing
 ledger still balances.
 
 The hub runs as its own process (``python -m mojacheck hub``) so it can really be killed; the FSPs' callbacks go to
-the in-process receiver. Sixteen clients send prepares and, as the payee, fulfil every other one; after the
-``KILL_AFTER``-th acknowledged prepare one of them sends SIGKILL while the others are mid-request. What the clients were
-told (202 to a prepare, 200 to a fulfil, a COMMITTED callback to the payer) is then checked against the restarted
-hub's database. Every wait is on state with a deadline; nothing asserts on time.
+the in-process receiver. 64 clients send prepares and, as the payee, fulfil every other one, until ``KILL_AFTER``
+prepares are acknowledged. Then 64 requests (new prepares, and fulfils of acknowledged transfers) are written at once
+on connections of their own, and the first answer sends SIGKILL: the hub dies while it is acknowledging, with the
+rest of the burst mid-request (the moment a hub that answers before it stores loses what it just acknowledged). What
+the clients were told (202 to a prepare, 200 to a fulfil, a COMMITTED callback to the payer) is then checked against
+the restarted hub's database. Every wait is on state with a deadline; nothing asserts on time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import select
 import signal
 import socket
 import sqlite3
@@ -90,54 +94,105 @@ class Load:
     payer: str
     payee: str
     pid: int
-    acknowledged: set[str] = field(default_factory=set)  # 202 to the prepare
+    acknowledged: list[str] = field(default_factory=list)  # 202 to the prepare, in order
     fulfilled: dict[str, float] = field(default_factory=dict)  # 200 to the payee's fulfil → when (epoch s)
     in_flight_at_kill: int = 0
-    in_flight: int = 0
-    killed: bool = False
     broken: str | None = None  # the hub failed before the kill (then the test fails with this)
+    first_answer: str = ""  # what the kill answered to: "prepare 202" or "fulfil 200"
 
     async def client(self, http: httpx.AsyncClient, number: int) -> None:
+        """Prepares, and as the payee a fulfil of every other one, until KILL_AFTER prepares are acknowledged."""
         sent, deadline = 0, time.monotonic() + DEADLINE_S
-        while not self.killed and self.broken is None:
+        while len(self.acknowledged) < KILL_AFTER and self.broken is None:
             if time.monotonic() > deadline:
                 self.broken = f"fewer than {KILL_AFTER} prepares acknowledged within {DEADLINE_S}s"
-                break
+                return
             body = transfer_body(self.payer, self.payee, "1", expires_in=EXPIRES_IN_S)
             tid = str(body["transferId"])
             if await self._send(http, "POST", "/transfers", self.payer, self.payee, body) == 202:
-                self.acknowledged.add(tid)
-                self._maybe_kill()
+                self.acknowledged.append(tid)
             sent += 1
-            if (sent + number) % 2 == 0 and not self.killed:
-                fulfil = {"transferState": "COMMITTED", "fulfilment": FULFILMENT, "completedTimestamp": iso()}
-                if await self._send(http, "PUT", f"/transfers/{tid}", self.payee, self.payer, fulfil) == 200:
-                    self.fulfilled[tid] = time.time()
+            fulfil = (sent + number) % 2 == 0
+            if fulfil and await self._send(http, "PUT", f"/transfers/{tid}", self.payee, self.payer,
+                                           fulfil_body()) == 200:
+                self.fulfilled[tid] = time.time()
 
     async def _send(self, http: httpx.AsyncClient, method: str, path: str, source: str, destination: str,
                     body: dict[str, object]) -> int | None:
         headers = fspiop_headers("transfers", source, destination, accept=method == "POST")
-        self.in_flight += 1
         try:
             return (await http.request(method, self.url + path, json=body, headers=headers)).status_code
         except httpx.TransportError as exc:
-            if not self.killed:
-                self.broken = f"{method} {path} failed before the kill: {exc!r}"
-            return None  # the hub died under this request: it was never acknowledged
-        finally:
-            self.in_flight -= 1
-
-    def _maybe_kill(self) -> None:
-        if not self.killed and len(self.acknowledged) >= KILL_AFTER:
-            self.killed = True
-            self.in_flight_at_kill = self.in_flight
-            os.kill(self.pid, signal.SIGKILL)
+            self.broken = f"{method} {path} failed before the kill: {exc!r}"
+            return None
 
     async def run(self) -> None:
         limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
         async with httpx.AsyncClient(timeout=10, limits=limits) as http:
             del http.headers["accept"]  # httpx's default "*/*": FSPIOP callbacks (the fulfil) must carry none
             await asyncio.gather(*(self.client(http, n) for n in range(CLIENTS)))
+
+    def burst_and_kill(self) -> None:
+        """CLIENTS requests written at once on connections of their own (new prepares, and fulfils of acknowledged
+        transfers not yet fulfilled); SIGKILL as soon as the first answer arrives. A hub that answers before it
+        stores has, at that moment, acknowledged what it has not written yet."""
+        open_ids = [t for t in self.acknowledged if t not in self.fulfilled][-(CLIENTS // 2):]  # the newest
+        requests: list[tuple[str, str, bytes]] = []  # (kind, transfer id, raw HTTP request), prepares and fulfils
+        for i in range(CLIENTS):
+            if i % 2 and open_ids:
+                tid = open_ids.pop()
+                requests.append(("fulfil", tid, raw_request(self.url, "PUT", f"/transfers/{tid}", self.payee,
+                                                            self.payer, fulfil_body())))
+                continue
+            body = transfer_body(self.payer, self.payee, "1", expires_in=EXPIRES_IN_S)
+            requests.append(("prepare", str(body["transferId"]), raw_request(self.url, "POST", "/transfers",
+                                                                              self.payer, self.payee, body)))
+        host, port = self.url.removeprefix("http://").split(":")
+        sockets = [socket.create_connection((host, int(port)), timeout=DEADLINE_S) for _ in requests]
+        try:
+            # All but the last byte first, then the last bytes together: the hub completes the requests at once.
+            for sock, (_kind, _tid, data) in zip(sockets, requests, strict=True):
+                sock.sendall(data[:-1])
+            for sock, (_kind, _tid, data) in zip(sockets, requests, strict=True):
+                sock.sendall(data[-1:])
+            answered = _first_answer(sockets)
+            os.kill(self.pid, signal.SIGKILL)
+            self.in_flight_at_kill = len(sockets) - 1
+            kind, tid, _data = requests[sockets.index(answered[0])]
+            self.first_answer = f"{kind} {answered[1]}"
+            if kind == "prepare" and answered[1] == 202:
+                self.acknowledged.append(tid)
+            elif kind == "fulfil" and answered[1] == 200:
+                self.fulfilled[tid] = time.time()
+        finally:
+            for sock in sockets:
+                sock.close()
+
+
+def fulfil_body() -> dict[str, object]:
+    return {"transferState": "COMMITTED", "fulfilment": FULFILMENT, "completedTimestamp": iso()}
+
+
+def raw_request(url: str, method: str, path: str, source: str, destination: str, body: dict[str, object]) -> bytes:
+    data = json.dumps(body).encode()
+    headers = {"Host": url.removeprefix("http://"), **fspiop_headers("transfers", source, destination,
+                                                                    accept=method == "POST"),
+               "Content-Length": str(len(data))}
+    return f"{method} {path} HTTP/1.1\r\n".encode() + "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode() \
+        + b"\r\n" + data
+
+
+def _first_answer(sockets: list[socket.socket]) -> tuple[socket.socket, int]:
+    """The first socket whose answer's status line is complete, and the status."""
+    received = {sock: b"" for sock in sockets}
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        readable, _, _ = select.select(sockets, [], [], 1)
+        for sock in readable:
+            received[sock] += sock.recv(4096)
+            if b"\r\n" in received[sock]:
+                return sock, int(received[sock].split(b" ", 2)[1])
+    raise AssertionError(f"no answer to the burst within {DEADLINE_S}s")
 
 
 def error_lines(log: Path) -> list[str]:
@@ -164,6 +219,7 @@ def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path, receiver: 
         load = Load(url, payer, payee, proc.pid)
         asyncio.run(load.run())
         assert load.broken is None, f"{load.broken}; hub log: {log.read_text()[-2000:]}"
+        load.burst_and_kill()
         assert proc.wait(timeout=DEADLINE_S) == -signal.SIGKILL
     seen_committed = {item.path.split("/")[2] for item in list(receiver.items)
                       if item.fsp == payer and item.method == "PUT" and item.path.count("/") == 2
@@ -180,7 +236,7 @@ def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path, receiver: 
         journal = dict(rows(db, "SELECT account_id, group_concat(amount, ' ') FROM ledger_entry GROUP BY account_id"))
 
     states = {tid: state for tid, (state, _expiration) in stored.items()}
-    lost = load.acknowledged - states.keys()
+    lost = set(load.acknowledged) - states.keys()
     assert not lost, f"{len(lost)} acknowledged prepares are not in the database, e.g. {sorted(lost)[:3]}"
     # A fulfil acknowledged before its transfer's expiration was applied: the transfer must be COMMITTED. (One
     # acknowledged after it may rightly have met an expired transfer; the hub then answers the payee with 3303.)
@@ -197,9 +253,9 @@ def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path, receiver: 
     for account_id, _currency, _kind, value in accounts:
         entries = str(journal.get(account_id) or "").split()
         assert Decimal(str(value)) == sum((Decimal(e) for e in entries), Decimal(0)), f"account {account_id}"
-    print(f"\ncrash safety: {len(load.acknowledged)} prepares acknowledged, {load.in_flight_at_kill} requests in "
-          f"flight at the kill, {len(load.fulfilled)} fulfils acknowledged ({len(in_time)} before expiry), "
-          f"{len(seen_committed)} commits seen by the "
-          f"payer; after restart {len(states)} transfers stored ({sum(s == 'COMMITTED' for s in states.values())} "
-          f"COMMITTED, {sum(s == 'EXPIRED_RESERVED' for s in states.values())} expired, "
-          f"{sum(s == 'INVALID' for s in states.values())} expired on arrival), 0 lost, ledger balanced")
+    count = {state: sum(s == state for s in states.values()) for state in ("COMMITTED", "EXPIRED_RESERVED", "INVALID")}
+    print(f"\ncrash safety: {len(load.acknowledged)} prepares acknowledged, killed at the first answer to a burst "
+          f"({load.first_answer}) with {load.in_flight_at_kill} requests in flight, {len(load.fulfilled)} fulfils "
+          f"acknowledged ({len(in_time)} before expiry), {len(seen_committed)} commits seen by the payer; after "
+          f"restart {len(states)} transfers stored ({count['COMMITTED']} COMMITTED, {count['EXPIRED_RESERVED']} "
+          f"expired, {count['INVALID']} expired on arrival), 0 lost, ledger balanced")

@@ -190,7 +190,7 @@ def locate_specs(spec_dir: Path | None, given: dict[str, Path]) -> tuple[dict[st
     return found, missing
 
 
-_IDS = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}|(?<=/)[^/\s]+(?=\s|$)")  # ids in paths, so answers group
+_IDS = re.compile(r"(?<=/)(?=[^/\s]*[0-9])[^/\s]+")  # path segments with a digit (ids), so answers group
 _UNICODE_CLASS = re.compile(r"\\p\{[^}]*\}")
 
 

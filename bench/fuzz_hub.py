@@ -5,10 +5,10 @@
 The specs are the official definitions, read at run time and never copied into the project:
 
 * ``fspiop-1.0``, ``fspiop-1.1``, ``fspiop-2.0``, ``thirdparty``: the files of npm ``@mojaloop/api-snippets``
-  (``docs/``) in ``--spec-dir``; by default the params' ``api.spec_dir`` (``--env``, default local), which points at
-  the pinned cache of ``@mojaloop/api-snippets`` 18.4.1 once issue 9 has landed.
+  (``docs/``) in ``--spec-dir``; by default the params' ``api.spec_dir`` (``--env``, default local), which is the
+  pinned cache of ``@mojaloop/api-snippets`` 18.4.1 that ``mojacheck specs`` fills (``nox -s fuzz`` runs it first).
 * ``admin``: central-ledger's ``src/api/interface/swagger.json``, fetched with npm from ``@mojaloop/central-ledger``
-  (version and integrity pinned below) into the user's cache.
+  (version and integrity pinned below) into the same user cache.
 * ``settlement``: central-settlement's ``src/interface/swagger.json``; it is not published to npm, so give its path:
   ``--spec settlement=PATH``.
 * optional, when given: ``als-admin`` (ALS ``src/interface/admin-swagger.yaml``), ``auth-service`` (``src/interface/
@@ -56,6 +56,7 @@ import httpx
 import yaml
 from support import free_port, hub_command, process, sink_command, wait_up
 
+from mojacheck.evidence.specs import cache_root
 from mojacheck.fspiop import accept_header, content_type, http_date
 from mojacheck.params import find_root, load_params
 
@@ -135,13 +136,6 @@ class PassResult:
 
 
 # ---------------------------------------------------------------- specs
-
-
-def cache_root() -> Path:
-    """$MOJACHECK_CACHE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/mojacheck (the cache issue 9 fills for api-snippets)."""
-    if explicit := os.environ.get("MOJACHECK_CACHE_DIR"):
-        return Path(explicit).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mojacheck"
 
 
 def fetch_admin_spec() -> Path:
@@ -375,7 +369,7 @@ def given_specs(items: list[str]) -> dict[str, Path]:
 
 
 def default_spec_dir(env: str) -> Path | None:
-    spec_dir = load_params(env, root=ROOT)["api"].get("spec_dir")
+    spec_dir = load_params(env, root=ROOT).api.spec_dir
     return Path(spec_dir) if spec_dir else None
 
 

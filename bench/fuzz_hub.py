@@ -373,17 +373,17 @@ def default_spec_dir(env: str) -> Path | None:
     return Path(spec_dir) if spec_dir else None
 
 
-def main() -> int:
-    ns = parse_args()
-    spec_dir = ns.spec_dir.resolve() if ns.spec_dir else default_spec_dir(ns.env)
-    found, missing = locate_specs(spec_dir, given_specs(ns.spec))
-    if ns.only:
-        wanted = set(ns.only.split(","))
-        found = {k: v for k, v in found.items() if k in wanted}
-        missing = [m for m in missing if m.split(":", 1)[0] in wanted]
-    results: list[PassResult] = []
-    unserved: dict[str, list[str]] = {}
-    started = time.monotonic()
+@dataclass
+class Outcome:
+    results: list[PassResult] = field(default_factory=list)
+    unserved: dict[str, list[str]] = field(default_factory=dict)
+    hub_errors: list[str] = field(default_factory=list)
+    hub_alive: bool = True
+
+
+def fuzz_all(found: dict[str, Path], ns: argparse.Namespace) -> Outcome:
+    """A fresh hub and sink, provisioned; every spec found, pass by pass; the hub log read at the end."""
+    outcome = Outcome()
     with tempfile.TemporaryDirectory(prefix="mojacheck-fuzz-") as tmp:
         work = Path(tmp)
         hub_port, sink_port = free_port(), free_port()
@@ -396,24 +396,37 @@ def main() -> int:
             wait_up(hub + "/health", hub_proc)
             provision(hub, sink)
             for spec in [s for s in SPECS if s.name in found]:
-                document, unserved[spec.name] = served_operations(hub, spec, load_spec(found[spec.name]))
+                document, outcome.unserved[spec.name] = served_operations(hub, spec, load_spec(found[spec.name]))
                 derived = work / f"{spec.name}.json"
                 derived.write_text(json.dumps(simplify_patterns(document)), encoding="utf-8")
                 for headers in (("generated", "valid") if spec.version else ("generated",)):
                     result = run_schemathesis(spec, derived, hub + spec.base, headers, ns, work)
-                    results.append(result)
+                    outcome.results.append(result)
                     print(summary_line(result), flush=True)
-            hub_alive = hub_proc.poll() is None
-        errors = error_lines(hub_log)
+            outcome.hub_alive = hub_proc.poll() is None
+        outcome.hub_errors = error_lines(hub_log)
+    return outcome
+
+
+def main() -> int:
+    ns = parse_args()
+    spec_dir = ns.spec_dir.resolve() if ns.spec_dir else default_spec_dir(ns.env)
+    found, missing = locate_specs(spec_dir, given_specs(ns.spec))
+    if ns.only:
+        wanted = set(ns.only.split(","))
+        found = {k: v for k, v in found.items() if k in wanted}
+        missing = [m for m in missing if m.split(":", 1)[0] in wanted]
+    started = time.monotonic()
+    outcome = fuzz_all(found, ns)
     report = {"finished": datetime.now(UTC).isoformat(timespec="seconds"), "seconds": round(time.monotonic() - started),
-              "release": ns.release, "examples": ns.examples, "seed": ns.seed, "spec_files": {k: str(v) for k, v in
-                                                                                            found.items()},
-              "missing": missing, "unserved": unserved, "passes": [r.__dict__ for r in results],
-              "hub_errors": errors, "hub_alive": hub_alive}
+              "release": ns.release, "examples": ns.examples, "seed": ns.seed,
+              "spec_files": {k: str(v) for k, v in found.items()}, "missing": missing, "unserved": outcome.unserved,
+              "passes": [r.__dict__ for r in outcome.results], "hub_errors": outcome.hub_errors,
+              "hub_alive": outcome.hub_alive}
     out = ns.out or ROOT / "outputs" / "fuzz" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1), encoding="utf-8")
-    return print_report(report, results, out)
+    return print_report(report, outcome.results, out)
 
 
 def summary_line(r: PassResult) -> str:

@@ -83,7 +83,13 @@ async def send_prepares(hub: str, payer: str, payee: str, count: int, in_flight:
             nonlocal accepted
             while not queue.empty():
                 body = queue.get_nowait()
-                r = await client.post("/transfers", content=body, headers=request_headers("transfers", payer, payee))
+                headers = request_headers("transfers", payer, payee)
+                try:
+                    r = await client.post("/transfers", content=body, headers=headers)
+                except httpx.TransportError:
+                    # On a loaded machine a kept-alive connection can be closed under us (uvicorn closes idle ones
+                    # after 5 s); the same body again is a duplicate to the hub, so resending is safe.
+                    r = await client.post("/transfers", content=body, headers=headers)
                 accepted += r.status_code == 202
 
         started = time.perf_counter()

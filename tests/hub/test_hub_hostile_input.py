@@ -89,16 +89,17 @@ def test_out_of_range_window_ids_in_a_settlement_body_are_3100(p2p: P2P, value: 
 
 
 @pytest.mark.parametrize("value", [BIG, HUGE])
-def test_out_of_range_account_ids_on_the_admin_api_are_3101(p2p: P2P, value: str) -> None:
+def test_out_of_range_account_ids_on_the_admin_api_are_3100(p2p: P2P, value: str) -> None:
+    """central-ledger's route schema: Joi number().integer().positive(); an unsafe number is number.unsafe, 3100."""
     r = p2p.hub.admin("POST", f"/participants/{p2p.payer}/accounts/{value}", {
         "transferId": str(uuid.uuid4()), "externalReference": "x", "action": "recordFundsIn", "reason": "x",
         "amount": {"amount": "1", "currency": "USD"}})
-    assert error_of(r) == (400, "3101")
+    assert error_of(r) == (400, "3100")
     r = p2p.hub.admin("PUT", f"/participants/{p2p.payer}/accounts/{value}/transfers/{uuid.uuid4()}",
                       {"action": "recordFundsOutCommit", "reason": "x"})
-    assert error_of(r) == (400, "3101")
+    assert error_of(r) == (400, "3100")
     assert error_of(p2p.hub.admin("PUT", f"/participants/{p2p.payer}/accounts/{value}", {"isActive": False})) == (
-        400, "3101")
+        400, "3100")
 
 
 @pytest.mark.parametrize(("party_list", "code"), [
@@ -209,34 +210,40 @@ def _settlement_account(p2p: P2P) -> str:
     return str(next(a for a in accounts if a["ledgerAccountType"] == "SETTLEMENT")["id"])
 
 
-@pytest.mark.parametrize(("method", "path", "body", "field"), [
+@pytest.mark.parametrize(("method", "path", "body", "field", "code"), [
     ("POST", "/admin/participants/{payer}/accounts/{settlement}",
      {"transferId": "t", "action": "recordFundsIn", "reason": {"x": 1}, "amount": {"amount": "1", "currency": "USD"}},
-     "reason"),
+     "reason", "3101"),
     ("PUT", "/admin/participants/{payer}/accounts/{settlement}/transfers/t",
-     {"action": "recordFundsOutCommit", "reason": ["x"]}, "reason"),
-    ("POST", "/admin/participants/Hub/accounts", {"type": "HUB_RECONCILIATION", "currency": ["USD"]}, "currency"),
-    ("POST", "/admin/participants/{payer}/endpoints", {"type": "FSPIOP_CALLBACK_URL_QUOTES", "value": {}}, "value"),
+     {"action": "recordFundsOutCommit", "reason": ["x"]}, "reason", "3101"),
+    ("POST", "/admin/participants/Hub/accounts", {"type": "HUB_RECONCILIATION", "currency": ["USD"]}, "currency",
+     "3101"),
+    ("POST", "/admin/participants/{payer}/endpoints", {"type": "FSPIOP_CALLBACK_URL_QUOTES", "value": {}}, "value",
+     "3101"),
     ("PUT", "/admin/participants/{payer}/limits",
-     {"currency": "USD", "limit": {"type": {"t": 1}, "value": 1}}, "limit/type"),
-    ("PUT", "/admin/participants/{payer}", {"isActive": "false"}, "isActive"),
+     {"currency": "USD", "limit": {"type": {"t": 1}, "value": 1}}, "limit/type", "3101"),
+    ("PUT", "/admin/participants/{payer}", {"isActive": {"x": 1}}, "isActive", "3100"),
     ("POST", "/admin/settlementModels",
      {"name": {"n": 1}, "settlementGranularity": "NET", "settlementInterchange": "MULTILATERAL",
-      "settlementDelay": "DEFERRED", "ledgerAccountType": "POSITION", "settlementAccountType": "SETTLEMENT"}, "name"),
-    ("POST", "/settlement/v2/settlementWindows/1", {"state": "CLOSED", "reason": {"r": 1}}, "reason"),
+      "settlementDelay": "DEFERRED", "ledgerAccountType": "POSITION", "settlementAccountType": "SETTLEMENT"}, "name",
+     "3101"),
+    ("POST", "/settlement/v2/settlementWindows/1", {"state": "CLOSED", "reason": {"r": 1}}, "reason", "3101"),
     ("POST", "/settlement/v2/settlements",
-     {"settlementModel": ["DEFERRED_NET"], "reason": "r", "settlementWindows": [{"id": 1}]}, "settlementModel"),
-    ("PUT", "/settlement/v2/settlements/1", {"participants": [1]}, "participants/0"),
-    ("PUT", "/settlement/v2/settlements/1", {"participants": [{"id": 1, "accounts": "x"}]}, "accounts"),
+     {"settlementModel": ["DEFERRED_NET"], "reason": "r", "settlementWindows": [{"id": 1}]}, "settlementModel",
+     "3101"),
+    ("PUT", "/settlement/v2/settlements/1", {"participants": [1]}, "participants/0", "3100"),
+    ("PUT", "/settlement/v2/settlements/1", {"participants": [{"id": 1, "accounts": "x"}]}, "accounts", "3100"),
     ("PUT", "/settlement/v2/settlements/1",
      {"participants": [{"id": 1, "accounts": [{"id": 1, "state": "PS_TRANSFERS_RECORDED", "reason": {}}]}]},
-     "reason"),
+     "reason", "3101"),
 ])
-def test_operator_bodies_with_a_wrong_type_are_3101_naming_the_field(p2p: P2P, method: str, path: str,
-                                                                      body: dict[str, Any], field: str) -> None:
+def test_operator_bodies_with_a_wrong_type_are_refused_naming_the_field(p2p: P2P, method: str, path: str,
+                                                                        body: dict[str, Any], field: str,
+                                                                        code: str) -> None:
+    """Joi's codes (central-ledger, central-settlement): string.base 3101; object/array/boolean.base 3100."""
     url = path.format(payer=p2p.payer, settlement=_settlement_account(p2p))
     r = p2p.hub.http.request(method, url, json=body)
-    assert error_of(r) == (400, "3101"), r.text
+    assert error_of(r) == (400, code), r.text
     assert f"{field} must be" in r.text
 
 
@@ -248,3 +255,10 @@ def test_auth_service_consent_whose_payload_is_not_an_object_is_3101(hub: HubCli
                "Accept": "application/vnd.interoperability.consents+json;version=1"}
     r = hub.fspiop("POST", "/auth-service/consents", "dfsp", "centralAuth", body, version="1.0", headers=headers)
     assert error_of(r) == (400, "3101") and "genericPayload" in r.text
+
+
+def test_is_active_false_as_a_string_deactivates_as_joi_reads_it(p2p: P2P) -> None:
+    """central-ledger's Joi boolean() converts "false": the participant is deactivated (bool("false") is True)."""
+    r = p2p.hub.admin("PUT", f"/participants/{p2p.payer}", {"isActive": "false"})
+    assert r.status_code == 200, r.text
+    assert p2p.hub.admin("GET", f"/participants/{p2p.payer}").json()["isActive"] in (0, False)

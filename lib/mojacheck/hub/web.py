@@ -170,12 +170,15 @@ _TYPE_NAMES = {str: "string", dict: "object", list: "array", bool: "boolean", in
 NUMBER = (int, float)
 
 
-def check_types(body: Any, types: Mapping[str, type | tuple[type, ...]]) -> None:
-    """3101 naming the first field (dotted path) present with another JSON type than ``types`` says.
+def check_types(body: Any, types: Mapping[str, type | tuple[type, ...]], *, joi: bool = False) -> None:
+    """Refuse the first field (dotted path) present with another JSON type than ``types`` says, naming it.
 
-    Mojaloop's services validate bodies against their schemas before anything else (Joi ``string.base``, ajv
-    ``type``: both malformed syntax, 3101); the hub checks the fields it reads, so an object where a string belongs
-    is refused by name instead of failing later (a value SQLite cannot store, a method a string lacks).
+    Mojaloop's services validate bodies against their schemas before anything else. Those on openapi-backend (ALS,
+    quoting, thirdparty) report ajv's ``type`` keyword: 3101. Those on hapi + Joi (central-ledger's admin API,
+    central-settlement; ``joi=True``) convert where Joi does ("true"/"false" are booleans) and report ``string.base``
+    as 3101 but ``boolean.base``/``object.base``/``array.base``/``number.base`` as 3100 (central-services-error-
+    handling ``createFSPIOPErrorFromJoiError``). Either way a value the hub cannot use is refused by name instead of
+    failing later (a value SQLite cannot store, a method a string lacks).
     """
     for path, expected in types.items():
         node: Any = body
@@ -186,8 +189,18 @@ def check_types(body: Any, types: Mapping[str, type | tuple[type, ...]]) -> None
         kinds = expected if isinstance(expected, tuple) else (expected,)
         if isinstance(node, kinds) and (bool in kinds or not isinstance(node, bool)):
             continue
+        if joi and bool in kinds and isinstance(node, str) and node.lower() in ("true", "false"):
+            continue
         names = " or ".join(dict.fromkeys(_TYPE_NAMES[k] for k in kinds))
-        raise ApiError("3101", f"/body/{path.replace('.', '/')} must be {names}")
+        code = "3100" if joi and str not in kinds else "3101"
+        raise ApiError(code, f"/body/{path.replace('.', '/')} must be {names}")
+
+
+def as_bool(value: Any) -> bool:
+    """A boolean as Joi reads one in Mojaloop's hapi routes: true/false, or the strings "true"/"false"."""
+    if isinstance(value, str):
+        return value.lower() == "true"
+    return bool(value)
 
 
 def guarded(handler: Handler) -> Handler:

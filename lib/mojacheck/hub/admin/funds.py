@@ -48,7 +48,7 @@ def _settlement_account(hub: Hub, name: str, account_id: str, currency: str | No
 
 
 def _int(text: str) -> int:
-    return to_int(text, "account id", "3101")
+    return to_int(text, "account id")  # Joi number().integer(): not a (safe) number is 3100
 
 
 def _hub_reconciliation(db: Database, currency: str) -> sqlite3.Row:
@@ -67,7 +67,7 @@ async def record_funds(request: Request) -> Response:
     body = parse_json(await request.body())
     require(body, "transferId", "action", "amount.amount", "amount.currency")
     check_types(body, {"transferId": str, "action": str, "reason": str, "externalReference": str,
-                       "amount.amount": (str, *NUMBER), "amount.currency": str})
+                       "amount.amount": (str, *NUMBER), "amount.currency": str}, joi=True)
     action = body["action"]
     if action not in (FUNDS_IN, FUNDS_OUT_RESERVE):
         raise ApiError("2001", "The action is not supported")
@@ -115,7 +115,7 @@ async def finish_funds_out(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = parse_json(await request.body())
     require(body, "action")
-    check_types(body, {"action": str, "reason": str})
+    check_types(body, {"action": str, "reason": str}, joi=True)
     action = body["action"]
     if action not in (FUNDS_OUT_COMMIT, FUNDS_OUT_ABORT):
         raise ApiError("2001", "The action is not supported")

@@ -116,7 +116,7 @@ async def post_settlement(request: Request) -> Response:
     hub = _hub(request)
     body = parse_json(await request.body())
     require(body, "settlementModel", "reason", "settlementWindows")
-    check_types(body, {"settlementModel": str, "reason": str})
+    check_types(body, {"settlementModel": str, "reason": str}, joi=True)
     settlement_id = create(hub.db, body)
     return JSONResponse(st.settlement_item(hub.db, st.settlement_or_error(hub.db, settlement_id)))
 

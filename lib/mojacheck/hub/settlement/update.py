@@ -102,17 +102,17 @@ ACCOUNT_TYPES = {"id": (str, int), "state": str, "reason": str, "externalReferen
 
 
 def _check_participants(participants: Any) -> None:
-    """central-settlement validates the body (Joi) before anything moves: a wrong type is 3101, by name."""
+    """central-settlement validates the body (Joi) before anything moves: a wrong type is refused, by name."""
     if not isinstance(participants, list):
         raise ApiError("3100", "participants must be a list")
     for i, p in enumerate(participants):
         if not isinstance(p, dict):
-            raise ApiError("3101", f"/body/participants/{i} must be object")
-        check_types(p, {"id": (str, int), "accounts": list})
+            raise ApiError("3100", f"/body/participants/{i} must be object")  # Joi object.base
+        check_types(p, {"id": (str, int), "accounts": list}, joi=True)
         for j, wanted in enumerate(p.get("accounts") or []):
             if not isinstance(wanted, dict):
-                raise ApiError("3101", f"/body/participants/{i}/accounts/{j} must be object")
-            check_types(wanted, ACCOUNT_TYPES)
+                raise ApiError("3100", f"/body/participants/{i}/accounts/{j} must be object")
+            check_types(wanted, ACCOUNT_TYPES, joi=True)
 
 
 def update_accounts(db: Database, settlement_id: int, participants: Any) -> dict[str, Any]:
@@ -182,7 +182,7 @@ async def put_settlement(request: Request) -> Response:
     body = parse_json(await request.body())
     if not isinstance(body, dict):
         raise ApiError("3101", "Body must be a JSON object")
-    check_types(body, {"state": str, "reason": str})
+    check_types(body, {"state": str, "reason": str}, joi=True)
     if "state" in body:
         require(body, "reason")
         if body["state"] != st.ABORTED:
@@ -224,7 +224,7 @@ async def put_part(request: Request) -> Response:
     pid = accounts[0]["participant_id"]
     if "aid" in request.path_params:
         require(body, "state", "reason")
-        check_types(body, ACCOUNT_TYPES)
+        check_types(body, ACCOUNT_TYPES, joi=True)
         wanted = [{**body, "id": accounts[0]["account_id"]}]
     else:
         require(body, "accounts")

@@ -104,7 +104,7 @@ async def post_window(request: Request) -> Response:
     window_id = st.int_param(request.path_params["id"], "settlementWindowId")
     body = parse_json(await request.body())
     require(body, "state", "reason")
-    check_types(body, {"state": str, "reason": str})
+    check_types(body, {"state": str, "reason": str}, joi=True)
     if body["state"] != st.CLOSED:
         raise ApiError("3100", f"state must be CLOSED, got {body['state']!r}")
     new_id = close_window(hub.db, window_id, str(body["reason"]))

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import P2P, make_p2p
+from fx_support import fx_quote_body, fx_transfer_body, make_fx
 from hub_support import CURRENCY, FULFILMENT, HubClient, Receiver, iso, provision_hub, transfer_body, unique
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from test_hub_thirdparty import Credential, auth_participant, oracles, tp_participant
@@ -178,6 +179,30 @@ def test_consent_registration_and_revocation_are_stored_before_their_202(
     r = hub.fspiop("DELETE", path, dfsp, auth, version="1.0", headers=headers)
     assert r.status_code == 202, r.text
     assert spy.seen[path] == (202, ("REVOKED",))
+
+
+def test_fx_prepare_fulfil_and_error_are_stored_before_their_answer(
+        spied: tuple[HubClient, AnswerSpy], receiver: Receiver) -> None:
+    hub, spy = spied
+    fx = make_fx(hub, receiver)
+    body = fx_transfer_body(fx)
+    cid = body["commitRequestId"]
+    spy.at_answer("/fxTransfers", "SELECT state FROM fx_transfer WHERE commit_request_id = ?", cid)
+    fx.post("/fxTransfers", fx.payer, fx.fxp, body)
+    assert spy.seen["/fxTransfers"] == (202, ("RESERVED",))
+    spy.at_answer(f"/fxTransfers/{cid}", "SELECT state FROM fx_transfer WHERE commit_request_id = ?", cid)
+    fx.put(f"/fxTransfers/{cid}", fx.fxp, fx.payer, {"conversionState": "RESERVED",
+                                                    "fulfilment": "UNlJ98hZTY_dsw0cAqw4i_UN3v4utt7CZFB4yfLbVFA",
+                                                    "completedTimestamp": iso()})
+    assert spy.seen[f"/fxTransfers/{cid}"] == (200, ("RECEIVED_FULFIL_DEPENDENT",))
+    spy.at_answer(f"/fxTransfers/{cid}/error", "SELECT state FROM fx_transfer WHERE commit_request_id = ?", cid)
+    fx.put(f"/fxTransfers/{cid}/error", fx.fxp, fx.payer,
+           {"errorInformation": {"errorCode": "5100", "errorDescription": "FXP cancels"}})
+    assert spy.seen[f"/fxTransfers/{cid}/error"] == (200, ("ABORTED_ERROR",))
+    quote = fx_quote_body(fx)
+    spy.at_answer("/fxQuotes", "SELECT fxp FROM fx_quote WHERE id = ?", quote["conversionRequestId"])
+    fx.post("/fxQuotes", fx.payer, fx.fxp, quote)
+    assert spy.seen["/fxQuotes"] == (202, (fx.fxp,))
 
 
 def test_funds_in_and_window_close_are_stored_before_their_answer(p2p_spied: tuple[P2P, AnswerSpy]) -> None:

@@ -37,7 +37,7 @@ from mojacheck.hub.thirdparty import auth_service
 from mojacheck.hub.thirdparty import relay as thirdparty
 from mojacheck.hub.transfers import prepare as transfers
 from mojacheck.hub.transfers.expiry import sweep_forever
-from mojacheck.hub.web import error_response, log
+from mojacheck.hub.web import BodyLimit, error_response, log
 from mojacheck.server import AccessLog, LoggedDelivery, make_delivery, serve
 
 DRAIN_TIMEOUT_S = 2.0
@@ -129,6 +129,7 @@ def create_app(config: HubConfig) -> Starlette:
         lifespan=_lifespan(hub),
     )
     app.state.hub = hub
+    app.add_middleware(BodyLimit)  # every route, operator APIs included: a huge body is refused as it streams
     app.add_middleware(BearerAuth, token=config.bearer_token)
     app.add_middleware(AccessLog, logger=f"{LOGGER}.access")  # added last: outermost, so 401s are logged too
     return app

@@ -15,12 +15,10 @@ from starlette.responses import Response
 
 from mojacheck.fspiop import parse_content_type, resource_of, validate_headers
 from mojacheck.fspiop.errors import HeaderError
-from mojacheck.hub.web import ApiError, Handler, guarded, parse_json, require
+from mojacheck.hub.web import MAX_BODY, ApiError, Handler, guarded, parse_json, require
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
-
-MAX_BODY = 5 * 1024 * 1024  # FSPIOP payload limit; larger → 3104
 
 
 @dataclass

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from mojacheck.hub import ledger
 from mojacheck.hub.db import HUB_NAME, Database, now_iso
-from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.hub.web import NUMBER, ApiError, check_types, guarded, parse_json, require, to_int
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -48,10 +48,7 @@ def _settlement_account(hub: Hub, name: str, account_id: str, currency: str | No
 
 
 def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ApiError("3101", f"account id must be an integer, got {text!r}") from None
+    return to_int(text, "account id")  # Joi number().integer(): not a (safe) number is 3100
 
 
 def _hub_reconciliation(db: Database, currency: str) -> sqlite3.Row:
@@ -69,6 +66,8 @@ async def record_funds(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = parse_json(await request.body())
     require(body, "transferId", "action", "amount.amount", "amount.currency")
+    check_types(body, {"transferId": str, "action": str, "reason": str, "externalReference": str,
+                       "amount.amount": (str, *NUMBER), "amount.currency": str}, joi=True)
     action = body["action"]
     if action not in (FUNDS_IN, FUNDS_OUT_RESERVE):
         raise ApiError("2001", "The action is not supported")
@@ -116,6 +115,7 @@ async def finish_funds_out(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = parse_json(await request.body())
     require(body, "action")
+    check_types(body, {"action": str, "reason": str}, joi=True)
     action = body["action"]
     if action not in (FUNDS_OUT_COMMIT, FUNDS_OUT_ABORT):
         raise ApiError("2001", "The action is not supported")

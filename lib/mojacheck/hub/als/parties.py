@@ -4,6 +4,9 @@ Oracle choice: the hub's built-in oracle (the ``party`` table) answers every loo
 oracle was registered with; registering an oracle for a party id type (``POST /als-admin/oracles``) is still
 required, as in ALS, so a missing provisioning step shows up: registering a party of a type without oracle
 gets error 3003 "Oracle type: X not found"; looking one up gets 3204 with that detail.
+
+Registrations and deletions (``POST``/``DELETE /participants…``, the batch) are committed before the 202: the hub
+acknowledges only what it has stored. Lookups store nothing; they are answered by callbacks in the background.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from mojacheck.hub import ledger
 from mojacheck.hub.callbacks import relay_headers
 from mojacheck.hub.db import now_iso
 from mojacheck.hub.validation import FspiopRequest, fspiop
-from mojacheck.hub.web import log
+from mojacheck.hub.web import ApiError, log
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -75,19 +78,17 @@ def register_party(hub: Hub, params: dict[str, str], fsp_id: str, currency: str 
 
 
 async def post_participant(hub: Hub, req: FspiopRequest) -> Response:
+    # Stored before the 202 (the hub acknowledges only what it has stored); the answer is a callback.
     params = party_params(req)
-
-    async def work() -> None:
-        if not active(hub, req.source):
-            log.warning("POST /participants from unknown FSP %r dropped", req.source)
-            return
-        failure = register_party(hub, params, str(req.body["fspId"]), req.body.get("currency"))
-        if failure is not None:
-            hub.outbox.error_to(req.source, "participants", params, *failure)
-            return
+    _check_currency(req.body)
+    if not active(hub, req.source):
+        log.warning("POST /participants from unknown FSP %r dropped", req.source)
+        return Response(status_code=202)
+    failure = register_party(hub, params, str(req.body["fspId"]), req.body.get("currency"))
+    if failure is not None:
+        hub.outbox.error_to(req.source, "participants", params, *failure)
+    else:
         _answer_participant(hub, req.source, params, {"fspId": str(req.body["fspId"])})
-
-    hub.outbox.spawn(work(), "POST /participants")
     return Response(status_code=202)
 
 
@@ -121,46 +122,65 @@ async def get_participant(hub: Hub, req: FspiopRequest) -> Response:
 
 async def delete_participant(hub: Hub, req: FspiopRequest) -> Response:
     params = party_params(req)
-
-    async def work() -> None:
-        key = (params["partyIdType"], params["partyIdentifier"], params.get(SUB, ""))
-        with hub.db.tx():
-            row = hub.db.one("SELECT fsp_id FROM party WHERE id_type = ? AND identifier = ? AND sub_id = ?", key)
-            if row is not None:
-                hub.db.execute("DELETE FROM party WHERE id_type = ? AND identifier = ? AND sub_id = ?", key)
-        if row is None:
-            hub.outbox.error_to(req.source, "participants", params, "3040", "Party not registered")
-            return
+    key = (params["partyIdType"], params["partyIdentifier"], params.get(SUB, ""))
+    with hub.db.tx():  # committed before the 202
+        row = hub.db.one("SELECT fsp_id FROM party WHERE id_type = ? AND identifier = ? AND sub_id = ?", key)
+        if row is not None:
+            hub.db.execute("DELETE FROM party WHERE id_type = ? AND identifier = ? AND sub_id = ?", key)
+    if row is None:
+        hub.outbox.error_to(req.source, "participants", params, "3040", "Party not registered")
+    else:
         _answer_participant(hub, req.source, params, {"fspId": row["fsp_id"]}, delete=True)
-
-    hub.outbox.spawn(work(), "DELETE /participants")
     return Response(status_code=202)
 
 
-async def post_batch(hub: Hub, req: FspiopRequest) -> Response:
-    async def work() -> None:
-        results = []
-        for item in req.body.get("partyList") or []:
-            params = {"partyIdType": str(item.get("partyIdType", "")),
-                      "partyIdentifier": str(item.get("partyIdentifier", ""))}
-            if item.get(SUB):
-                params[SUB] = str(item[SUB])
-            failure = register_party(hub, params, str(item.get("fspId") or req.source), req.body.get("currency"))
-            result: dict[str, Any] = {"partyId": item}
-            if failure is not None:
-                result["errorInformation"] = {"errorCode": failure[0], "errorDescription": failure[1]}
-            results.append(result)
-        request_id = str(req.body["requestId"])
-        url = hub.outbox.url(req.source, "FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT", {"requestId": request_id})
-        if url is None:
-            log.warning("no PARTICIPANT_BATCH_PUT endpoint for %s", req.source)
-            return
-        body: dict[str, Any] = {"partyList": results}
-        if req.body.get("currency"):
-            body["currency"] = req.body["currency"]
-        hub.outbox.hub_message("PUT", req.source, url, "participants", body)
+MAX_BATCH = 10000  # ALS: partyList maxItems
 
-    hub.outbox.spawn(work(), "POST /participants batch")
+
+def check_party_list(body: dict[str, Any]) -> None:
+    """ALS validates the batch against its schema before the 202 (openapi-backend: the first ajv error; a wrong
+    type is 3101, a missing property 3102, a wrong item count 3100), so nothing is accepted and then dropped."""
+    items = body["partyList"]
+    if not isinstance(items, list):
+        raise ApiError("3101", "/body/partyList must be array")
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise ApiError("3100", f"/body/partyList must have 1 to {MAX_BATCH} items")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ApiError("3101", f"/body/partyList/{i} must be object")
+        for key in ("partyIdType", "partyIdentifier"):
+            if key not in item:
+                raise ApiError("3102", f"/body/partyList/{i} must have required property '{key}'")
+    _check_currency(body)
+
+
+def _check_currency(body: dict[str, Any]) -> None:
+    if body.get("currency") is not None and not isinstance(body["currency"], str):
+        raise ApiError("3101", "/body/currency must be string")
+
+
+async def post_batch(hub: Hub, req: FspiopRequest) -> Response:
+    check_party_list(req.body)
+    results = []
+    for item in req.body.get("partyList") or []:  # each party stored before the 202
+        params = {"partyIdType": str(item.get("partyIdType", "")),
+                  "partyIdentifier": str(item.get("partyIdentifier", ""))}
+        if item.get(SUB):
+            params[SUB] = str(item[SUB])
+        failure = register_party(hub, params, str(item.get("fspId") or req.source), req.body.get("currency"))
+        result: dict[str, Any] = {"partyId": item}
+        if failure is not None:
+            result["errorInformation"] = {"errorCode": failure[0], "errorDescription": failure[1]}
+        results.append(result)
+    request_id = str(req.body["requestId"])
+    url = hub.outbox.url(req.source, "FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT", {"requestId": request_id})
+    if url is None:
+        log.warning("no PARTICIPANT_BATCH_PUT endpoint for %s", req.source)
+        return Response(status_code=202)
+    body: dict[str, Any] = {"partyList": results}
+    if req.body.get("currency"):
+        body["currency"] = req.body["currency"]
+    hub.outbox.hub_message("PUT", req.source, url, "participants", body)
     return Response(status_code=202)
 
 

@@ -1,7 +1,8 @@
 """The payee's answer to a transfer: fulfil (PUT), commit notification (RESERVED → PATCH), reject (error).
 
 Behaviour ref §5.3 step 5 and §7 (fulfil duplicates). Checks run in central-ledger's order; each outcome is
-one transaction, then the notifications are delivered in the background.
+one transaction, committed before the 200 (the hub acknowledges only what it has stored), then the notifications
+are delivered in the background.
 """
 
 from __future__ import annotations
@@ -51,11 +52,7 @@ async def put_transfer(hub: Hub, req: FspiopRequest) -> Response:
     if req.body["transferState"] not in ("RECEIVED", "RESERVED", "COMMITTED", "ABORTED"):
         raise ApiError("3101", "/body/transferState must be one of RECEIVED, RESERVED, COMMITTED, ABORTED")
     check_completed_timestamp(req)
-
-    async def work() -> None:
-        fulfil(hub, req)
-
-    hub.outbox.spawn(work(), "PUT /transfers")
+    fulfil(hub, req)  # stored before the 200
     return Response(status_code=200)
 
 
@@ -152,10 +149,7 @@ def commit(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> None:
 
 
 async def put_transfer_error(hub: Hub, req: FspiopRequest) -> Response:
-    async def work() -> None:
-        payee_error(hub, req)
-
-    hub.outbox.spawn(work(), "PUT /transfers error")
+    payee_error(hub, req)  # stored before the 200
     return Response(status_code=200)
 
 

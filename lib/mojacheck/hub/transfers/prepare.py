@@ -1,8 +1,9 @@
 """ml-api-adapter + central-ledger prepare and GET of transfers (behaviour ref §5.3, §7, §9).
 
-POST /transfers answers 202 after the synchronous checks; validation, the duplicate check, the position
-check and the forward to the payee happen in a background task. Prepare decides RESERVED, INVALID or
-ABORTED_REJECTED in one transaction with the position change.
+POST /transfers answers 202 once the prepare is stored, as ml-api-adapter answers once the message is durable:
+the duplicate check, validation and the position check run before the answer and decide RESERVED, INVALID or
+ABORTED_REJECTED in one committed transaction with the position change; what they decide reaches the FSPs as
+callbacks (the forward to the payee, error callbacks), delivered in the background.
 """
 
 from __future__ import annotations
@@ -148,11 +149,7 @@ def duplicate(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> No
 
 async def post_transfer(hub: Hub, req: FspiopRequest) -> Response:
     expiration = check_syntax(req)
-
-    async def work() -> None:
-        prepare(hub, req, expiration)
-
-    hub.outbox.spawn(work(), "POST /transfers")
+    prepare(hub, req, expiration)  # committed before the 202: a crash after it loses no acknowledged prepare
     return Response(status_code=202)
 
 

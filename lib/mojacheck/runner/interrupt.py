@@ -62,8 +62,9 @@ def stopping_on_signals() -> Iterator[None]:
 @contextmanager
 def watching(dead: Callable[[], str | None], *, every_s: float = 0.5) -> Iterator[Callable[[], None]]:
     """Poll ``dead()`` (a description of a service that exited, or None) in a thread while the block runs; when
-    it answers, interrupt the main thread so the block unwinds with ServiceDied. Yields ``check()``, which raises
-    ServiceDied at once if a death was seen (call it between notebooks)."""
+    it answers, interrupt the main thread so the block unwinds with ServiceDied. Yields ``check()``, which asks
+    ``dead()`` itself and raises ServiceDied at once (call it between notebooks: the watchdog polls only every
+    ``every_s``, and its interrupt may land where it is turned into another error, e.g. inside an import)."""
     stop = threading.Event()
     seen: list[str] = []
     previous = signal.getsignal(signal.SIGUSR1)
@@ -84,8 +85,9 @@ def watching(dead: Callable[[], str | None], *, every_s: float = 0.5) -> Iterato
     thread.start()
 
     def check() -> None:
-        if seen:
-            raise ServiceDied(seen[0])
+        what = seen[0] if seen else dead()
+        if what:
+            raise ServiceDied(what)
 
     try:
         yield check

@@ -352,3 +352,58 @@ def test_bulk_quote_errors(p2p: P2P) -> None:
     p2p.hub.fspiop("PUT", f"/bulkQuotes/{ident}", p2p.payee, p2p.payer, {"expiration": iso()},
                    headers={"Accept": "application/vnd.interoperability.bulkQuotes+json;version=1"})
     assert p2p.receiver.get(p2p.payee, "PUT", f"/bulkQuotes/{ident}/error").error_code == "3100"
+
+
+def test_an_item_repeating_an_earlier_transfer(p2p: P2P, tmp_path: Path, receiver: Receiver) -> None:
+    """Helm 17: an identical individual duplicate never resolves, so the bulk is never sent to the payee; helm 14:
+    the item fails with 3106 and the rest goes on."""
+    first = bulk_body(p2p, "1")
+    ids = [i["transferId"] for i in prepared(p2p, first)["individualTransfers"]]
+    fulfil(p2p, first["bulkTransferId"], [ok(ids[0])])
+    final(p2p, p2p.payer, first["bulkTransferId"])
+    again = {**bulk_body(p2p, "2"), "expiration": first["expiration"]}
+    again["individualTransfers"].insert(0, first["individualTransfers"][0])
+    post(p2p, again)
+    p2p.hub.fspiop("GET", f"/bulkTransfers/{again['bulkTransferId']}", p2p.payer, "Hub")
+    assert final(p2p, p2p.payer, again["bulkTransferId"]).body["bulkTransferState"] == "PENDING"
+    assert [r for r in p2p.receiver.find(p2p.payee, "POST", "/bulkTransfers")
+            if r.body["bulkTransferId"] == again["bulkTransferId"]] == []
+    with running_hub(str(tmp_path / "hub13.sqlite"), release="13") as hub:
+        old = make_p2p(hub, receiver)
+        first = bulk_body(old, "1")
+        prepared(old, first)
+        again = {**bulk_body(old, "2"), "expiration": first["expiration"]}
+        again["individualTransfers"].insert(0, first["individualTransfers"][0])
+        got = prepared(old, again)
+        assert [i["transferId"] for i in got["individualTransfers"]] == [again["individualTransfers"][1]["transferId"]]
+        hub.fspiop("GET", f"/bulkTransfers/{again['bulkTransferId']}", old.payer, old.payee)
+        view = final(old, old.payer, again["bulkTransferId"]).body
+        assert view["individualTransferResults"][0]["errorInformation"] == {
+            "errorCode": "3106", "errorDescription": "Modified request - Individual transfer prepare duplicate"}
+
+
+def test_an_answer_from_the_wrong_fsp_rejects_the_bulk_at_17(hub: HubClient, receiver: Receiver) -> None:
+    p2p = make_p2p(hub, receiver)
+    before = positions(p2p)
+    body = bulk_body(p2p, "4")
+    ids = [i["transferId"] for i in prepared(p2p, body)["individualTransfers"]]
+    other = make_p2p(hub, receiver)
+    answer = {"bulkTransferState": "COMPLETED", "completedTimestamp": iso(), "individualTransferResults": [ok(ids[0])]}
+    hub.fspiop("PUT", f"/bulkTransfers/{body['bulkTransferId']}", other.payee, "Hub", answer)
+    err = final(p2p, p2p.payer, body["bulkTransferId"], error=True)
+    assert err.body["errorInformation"]["errorDescription"] == \
+        "Generic validation error - FSPIOP-Source header should match Payee FSP"
+    assert positions(p2p) == before
+
+
+def test_helm_14_ignores_an_identical_duplicate_and_an_answer_to_the_hub(legacy: P2P) -> None:
+    body = bulk_body(legacy, "1")
+    ids = [i["transferId"] for i in prepared(legacy, body)["individualTransfers"]]
+    fulfil(legacy, body["bulkTransferId"], [ok(ids[0])], destination="Hub")  # helm 14: must name the payer
+    legacy.hub.fspiop("GET", f"/bulkTransfers/{body['bulkTransferId']}", legacy.payer, legacy.payee)
+    view = final(legacy, legacy.payer, body["bulkTransferId"]).body
+    assert view["bulkTransferState"] == "INVALID"  # stored INVALID, nobody told; the payment waits for expiry
+    post(legacy, body)
+    legacy.hub.fspiop("GET", f"/transfers/{ids[0]}", legacy.payer)  # a marker after the duplicate was handled
+    legacy.receiver.get(legacy.payer, "PUT", f"/transfers/{ids[0]}")
+    assert len(legacy.receiver.find(legacy.payer, "PUT", f"/bulkTransfers/{body['bulkTransferId']}")) == 1

@@ -26,7 +26,8 @@ class Release:
     the payee's POST and the payer's result keep the FSPs' own headers, a bulk failing validation is stored
     INVALID without a callback, an identical duplicate POST is ignored, GET answers internal state names (a
     REJECTED bulk with PUT …/error), the payee's PUT is answered 202 after a synchronous completedTimestamp check,
-    and its FSPIOP-Destination must be the payer (research brief r2p_bulk.md, section F).
+    and its FSPIOP-Destination must be the payer (central-ledger v15 vs v16, bulk-api-adapter
+v14.0 vs v14.2: helm release notes 14.1.0 and 14.1.1).
     """
 
     name: str

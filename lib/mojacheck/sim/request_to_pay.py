@@ -1,4 +1,5 @@
-"""Request to pay between simulated FSPs (FSPIOP API Definition 6.4, 6.6; research brief r2p_bulk.md 1.1–1.3).
+"""Request to pay between simulated FSPs (FSPIOP API Definition v1.1, 6.4 and 6.6:
+figures 44, 45, 49-51).
 
 Roles, by what an FSP receives:
 

@@ -1,4 +1,4 @@
-"""Bulk items expire through the transfer timeout (research brief r2p_bulk.md E.8).
+"""Bulk items expire through the transfer timeout (central-ledger src/handlers/timeouts/handler.js).
 
 An item still ACCEPTED at the bulk's expiration is released like a single transfer (payer's reservation given back,
 EXPIRED_RESERVED) and recorded with 3303 "Transfer expired", but the payer hears of it only through the bulk: once no

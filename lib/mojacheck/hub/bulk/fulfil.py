@@ -1,5 +1,5 @@
-"""The payee's answer to a bulk (``PUT /bulkTransfers/{ID}`` and ``…/error``) and the end of a bulk (research brief
-r2p_bulk.md E.5, E.6).
+"""The payee's answer to a bulk (``PUT /bulkTransfers/{ID}`` and ``…/error``) and the end of a bulk
+(central-ledger src/handlers/bulk/fulfil/handler.js and processing/handler.js).
 
 A valid answer is split per ``individualTransferResults`` entry, in array order: a fulfilment commits its transfer
 (payee position lowered, counted in the open settlement window), an error or a missing fulfilment aborts it (payer's
@@ -242,7 +242,7 @@ def finish(hub: Hub, bulk_id: str, last: Event | None) -> bool:
 
 
 def answer_get(hub: Hub, req: FspiopRequest) -> None:
-    """``GET /bulkTransfers/{ID}``: the requester's view of the bulk (research brief r2p_bulk.md E.9)."""
+    """``GET /bulkTransfers/{ID}``: the requester's view of the bulk (central-ledger bulk/get/handler.js)."""
     bulk_id, requester = req.params["ID"], req.source
     row = ledger.participant(hub.db, requester)
     if row is None or not row["is_active"]:

@@ -1,4 +1,5 @@
-"""What the bulk handlers send (bulk-api-adapter's notification handler; research brief r2p_bulk.md E.4, E.6, E.12).
+"""What the bulk handlers send (bulk-api-adapter
+src/handlers/notification/index.js).
 
 Hub-made messages carry ``FSPIOP-Source`` = the hub, the hub's content version for ``bulkTransfers``, the Date of
 the message that caused them, ``FSPIOP-HTTP-Method`` and ``FSPIOP-URI``. The URI of a PUT is

@@ -1,5 +1,6 @@
 """``POST /bulkTransfers``: duplicate check, bulk validation, each item prepared on its own, the payee's POST
-(research brief r2p_bulk.md E.1–E.4, E.10).
+(bulk-api-adapter src/api/handlers/bulkTransfers.js, central-ledger src/handlers/bulk/prepare/handler.js and
+shared/validator.js).
 
 Every item goes through the single-transfer prepare (``transfers.prepare.record_prepare``): the same validation, and
 the payer's position and net debit cap checked against the running position, so one item may fail while the

@@ -1,4 +1,4 @@
-"""quoting-service for ``/bulkQuotes``: a relay that stores nothing (research brief r2p_bulk.md D).
+"""quoting-service for ``/bulkQuotes``: a relay that stores nothing (quoting-service src/model/bulkQuotes.js).
 
 ``POST`` checks payer (``FSPIOP-Source``) and payee (``FSPIOP-Destination``): active, with an active POSITION account
 in the currency of the *first* individual quote (the others are not checked) — 3202 / 3201 "Unsupported participant"

@@ -1,4 +1,5 @@
-"""Bulk rows and their states, and the bodies central-ledger builds from them (research brief r2p_bulk.md E.6, E.7).
+"""Bulk rows and their states, and the bodies central-ledger builds from them (central-ledger
+src/domain/bulkTransfer/index.js, seeds/bulkTransferState.js, seeds/bulkProcessingState.js).
 
 A bulk's ``state`` is central-ledger's internal ``bulkTransferState``; FSPs see the API enumeration from helm 14.1
 (``API_STATE``), the internal name before. An item's ``state`` is its ``bulkProcessingState``; ``ORDER`` is its

@@ -7,7 +7,9 @@ document, ``bodies.py``), answered at once (POST/GET 202, PUT 200) and forwarded
 base URL plus the same path (a GET keeps its query, rebuilt from the validated values). Headers travel as sent
 minus the hop's own, ``Accept`` dropped from a PUT, ``FSPIOP-HTTP-Method`` set to the forwarded method.
 
-A forward that fails goes back to the sender as an error callback (research brief r2p_bulk.md A.5, B.4):
+A forward that fails goes back to the sender as an error callback (transaction-requests-service
+src/domain/transactionRequests and src/domain/authorizations, central-services-shared src/util/endpoints.js and
+request.js):
 destination without endpoint → 2001 "Invalid template!" before central-services-shared 18.28 (helm 13, 14),
 1001 "no … endpoint for DFSP x" / "no endpoints found for fsp" since (helm 17.1); no 2xx or no answer → 1001
 "Failed to send HTTP request to host" (with the HTTP status as extension). Quirk kept: the transactionRequests error

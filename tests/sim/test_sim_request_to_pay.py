@@ -51,16 +51,16 @@ def quote_round(sim: httpx.Client, hub: FakeHub, ident: str) -> dict[str, Any]:
 
 
 def authorization_round(sim: httpx.Client, hub: FakeHub, ident: str, n: int) -> Received:
-    """The n-th GET /authorizations reaches the payee's device and its answer comes back."""
-    asked = hub.wait_for(lambda r: r.method == "GET" and r.path == f"/authorizations/{ident}"
-                         and sum(x.method == "GET" and x.path == r.path for x in hub.received) >= n)
-    gets = [r for r in hub.received if r.method == "GET" and r.path == f"/authorizations/{ident}"]
-    relay(sim, gets[n - 1], PAYEE, PAYER)
-    answers = [r for r in hub.received if r.method == "PUT" and r.path == f"/authorizations/{ident}"]
-    answer = hub.wait_for(lambda r: r.method == "PUT" and r.path == f"/authorizations/{ident}"
-                          and r not in answers)
+    """The n-th GET /authorizations reaches the payee's device and its answer comes back; returns that GET."""
+    path = f"/authorizations/{ident}"
+    hub.wait_for(lambda r: sum(x.method == "GET" and x.path == path for x in hub.received) >= n)
+    asked = [r for r in hub.received if r.method == "GET" and r.path == path][n - 1]
+    answered = sum(r.method == "PUT" and r.path == path for r in hub.received)  # before relaying: no race
+    relay(sim, asked, PAYEE, PAYER)
+    hub.wait_for(lambda r: sum(x.method == "PUT" and x.path == path for x in hub.received) > answered)
+    answer = [r for r in hub.received if r.method == "PUT" and r.path == path][answered]
     relay(sim, answer, PAYER, PAYEE)
-    return asked if n == 1 else gets[n - 1]
+    return asked
 
 
 def transfer_round(sim: httpx.Client, hub: FakeHub) -> dict[str, Any]:

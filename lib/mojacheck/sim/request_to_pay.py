@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 RETRIES = 2  # retriesLeft of the first GET /authorizations (1 = the last try)
 MAX_RESENDS = 3
 TRANSFER_TTL_S = 60
+MEMORY = 20_000  # transaction requests remembered per simulator
 
 
 @dataclass
@@ -88,8 +90,9 @@ class RequestToPay:
         self.talk = talk
         self.payee = payee  # sends answers (callbacks) the way the payee role does
         self.rules = rules
-        self.requests: dict[tuple[str, str], Request] = {}
-        self.asked: dict[tuple[str, str], int] = {}  # GET /authorizations seen by the payee's device
+        # Bounded like the payee's quote memory, for soak runs.
+        self.requests: OrderedDict[tuple[str, str], Request] = OrderedDict()
+        self.asked: OrderedDict[tuple[str, str], int] = OrderedDict()  # GET /authorizations seen by the device
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ dispatch
@@ -154,6 +157,7 @@ class RequestToPay:
             log.warning("POST /transactionRequests without id or source to %s ignored", inc.fsp)
             return
         record = self.requests[(inc.fsp, ident)] = Request(ident, reply.destination)
+        _bound(self.requests)
         payer_id = str((body.get("payer") or {}).get("partyIdentifier", ""))
         rule = self.rules.find(inc.fsp, "transactionRequests", ids=(ident,), party=payer_id)
         if not await self._prelude(rule):
@@ -265,6 +269,7 @@ class RequestToPay:
         if not await self._prelude(rule):
             return
         count = self.asked[(inc.fsp, ident)] = self.asked.get((inc.fsp, ident), 0) + 1
+        _bound(self.asked)
         reply, path = reply_for(inc), f"/authorizations/{ident}"
         if rule is not None and rule.behaviour == "reject":
             await self.payee.send(reply, "PUT", path, {"responseType": "REJECTED"})
@@ -284,6 +289,11 @@ class RequestToPay:
             if request_id == ident and record.otp:
                 return record.otp
         return "000000"
+
+
+def _bound(memory: OrderedDict[Any, Any]) -> None:
+    while len(memory) > MEMORY:
+        memory.popitem(last=False)
 
 
 def _otp() -> str:

@@ -65,6 +65,7 @@ __all__ = [
     "UnexpectedResponse",
     "WaitTimeout",
     "admin_endpoint_values",
+    "bulk",
     "check_ledger_balanced",
     "check_lookup",
     "check_positions",
@@ -85,6 +86,7 @@ __all__ = [
     "quote",
     "register_party",
     "reports",
+    "request_to_pay",
     "send_transfer",
     "settle_pending",
     "settlement",
@@ -99,7 +101,8 @@ __all__ = [
 
 
 # Loaded on first use, so a kernel imports only what its notebook needs: the report namespaces bring pandas and
-# matplotlib, 3PPI brings cryptography, the settlement, error and FX steps are used by one or two notebooks each.
+# matplotlib, 3PPI brings cryptography, the settlement, error, FX, request-to-pay and bulk steps serve a few notebooks
+# each.
 _LAZY_MODULES = {
     "reports": ".reports",
     "upgrade_guide": ".reports.upgrade_guide",  # the guide's reading of rehearsal artefacts (80_upgrade_rehearsal)
@@ -108,6 +111,8 @@ _LAZY_MODULES = {
     "errors_steps": ".steps.errors",
     "fx": ".steps.fx",  # FX steps (25_fx, 40_settlement)
     "fx_flows": ".steps.fx_flows",
+    "request_to_pay": ".steps.request_to_pay",
+    "bulk": ".steps.bulk",
 }
 _LAZY_NAMES = {"Tally": ".steps.settlement", "check_ledger_balanced": ".steps.settlement",
                "settle_pending": ".steps.settlement"}

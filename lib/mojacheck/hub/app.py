@@ -3,7 +3,8 @@
 Routes: ``/health``; ``/admin/…`` central-ledger admin (``admin/``); ``/als-admin/…`` oracles (``als/``);
 ``/settlement/v2/…`` central-settlement (``settlement/``); ``/auth-service/…`` (``thirdparty/``); at the root ALS
 (``/participants``, ``/parties``), quotes (``quotes/``), transfers (``transfers/``), FX from release 17
-(``fx/``: ``/fxQuotes``, ``/fxTransfers``, ``/services/FXP``) and 3PPI (``thirdparty/``).
+(``fx/``: ``/fxQuotes``, ``/fxTransfers``, ``/services/FXP``), transaction requests and authorizations
+(``transaction_requests/``), bulk quotes and bulk transfers (``bulk/``) and 3PPI (``thirdparty/``).
 Unknown paths answer 404/3002, wrong methods 405/3000, both with an errorInformation body.
 """
 
@@ -25,6 +26,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mojacheck.hub.admin import participants, settlement_models
 from mojacheck.hub.als import oracles, parties
+from mojacheck.hub.bulk import expiry as bulk_expiry
+from mojacheck.hub.bulk import routes as bulk
 from mojacheck.hub.callbacks import Outbox
 from mojacheck.hub.config import HubConfig
 from mojacheck.hub.context import Hub
@@ -35,6 +38,7 @@ from mojacheck.hub.releases import SERVICES, get_release
 from mojacheck.hub.settlement import routes as settlement
 from mojacheck.hub.thirdparty import auth_service
 from mojacheck.hub.thirdparty import relay as thirdparty
+from mojacheck.hub.transaction_requests import relay as transaction_requests
 from mojacheck.hub.transfers import prepare as transfers
 from mojacheck.hub.transfers.expiry import sweep_forever
 from mojacheck.hub.web import BodyLimit, error_response, log
@@ -91,7 +95,8 @@ class BearerAuth:
 def _lifespan(hub: Hub) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        sweep = asyncio.get_running_loop().create_task(sweep_forever(hub, hub.config.expiry_interval_s))
+        sweep = asyncio.get_running_loop().create_task(
+            sweep_forever(hub, hub.config.expiry_interval_s, before=(bulk_expiry.sweep,)))
         try:
             yield
         finally:
@@ -120,6 +125,8 @@ def create_app(config: HubConfig) -> Starlette:
         *quotes.routes,
         *transfers.routes,
         *(fx.routes if release.fx else []),  # before 3PPI's /services/{ServiceType}
+        *transaction_requests.routes,
+        *bulk.routes,
         Mount(auth_service.PREFIX, routes=auth_service.routes),
         *thirdparty.routes,
     ]

@@ -98,10 +98,25 @@ def prepare(hub: Hub, req: FspiopRequest, expiration: datetime) -> None:
     if existing is not None:
         duplicate(hub, req, existing, digest)
         return
+    error = record_prepare(hub, req, expiration, digest)
+    if error is not None:
+        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), *error)
+        return
+    forward_prepare(hub, req, str(req.body["payeeFsp"]))
+
+
+def record_prepare(hub: Hub, req: FspiopRequest, expiration: datetime, digest: str) -> tuple[str, str] | None:
+    """Validation and the position check in one transaction: the transfer row is stored RESERVED (payer's, or for
+    a dependent transfer the FXP's, position raised) or INVALID/ABORTED_REJECTED; returns the error (code, detail)
+    or None when reserved.
+
+    Sends nothing: a single prepare reports to the payer, a bulk records the outcome per item (``hub/bulk``).
+    """
+    transfer_id = str(req.body["transferId"])
     fx = dependent.plan(hub, transfer_id)  # the conversion(s) this transfer completes, if any (release 17)
     reasons = validation_reasons(hub, req, expiration, payer_account=fx is None) + (fx.reasons if fx else [])
     amount = Decimal(str(req.body["amount"]["amount"]))
-    payer, payee, currency = str(req.body["payerFsp"]), str(req.body["payeeFsp"]), str(req.body["amount"]["currency"])
+    payer, currency = str(req.body["payerFsp"]), str(req.body["amount"]["currency"])
     # Who is reserved: the payer, or for a dependent transfer the FXP in the conversion's target currency.
     holder, held_currency, held = (fx.fxp, fx.currency, fx.amount) if fx else (payer, currency, amount)
     error: tuple[str, str] | None = None
@@ -118,10 +133,7 @@ def prepare(hub: Hub, req: FspiopRequest, expiration: datetime) -> None:
         else:
             ts.set_state(hub, transfer_id, state, error_code=error[0], error_description=error[1],
                          completed_timestamp=now_iso())
-    if error is not None:
-        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), *error)
-        return
-    forward_prepare(hub, req, payee)
+    return error
 
 
 def forward_prepare(hub: Hub, req: FspiopRequest, payee: str) -> None:

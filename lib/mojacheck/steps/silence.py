@@ -15,11 +15,11 @@ __all__ = ["nothing_arrives"]
 
 def nothing_arrives(s: Session, fsp: str, resource: str, key: str, *, after: int, method: str | None = "PUT",
                     within_s: float | None = None) -> int:
-    """Wait ``within_s`` (default: half the callback deadline) for a message to ``fsp`` about ``resource``/``key``
-    that must not come; returns how many came (0 expected). An absence can only be seen by waiting, so the wait
-    is bounded and always spent."""
+    """Wait ``within_s`` (default: the params' ``timeouts.silence_s``, else half the callback deadline) for a message
+    to ``fsp`` about ``resource``/``key`` that must not come; returns how many came (0 expected). An absence can only
+    be seen by waiting, so the wait is bounded and always spent."""
     try:
-        s.sim.wait_for(fsp, resource, key, after=after, method=method, timeout=within_s or s.timeout / 2)
+        s.sim.wait_for(fsp, resource, key, after=after, method=method, timeout=within_s or s.silence)
     except CallbackTimeout:
         return 0
     return 1

@@ -1,6 +1,6 @@
 """nox sessions: `run` (the suite against params/local.yaml by default), `upgrade`, `tests`, `lint`, `mojacheck`
-(any mojacheck command), and the nightly recipes run for real (each installs what it needs into its own venv; none is
-part of `tests`): `container`, `gitlab`, `airflow`, `site`.
+(any mojacheck command), `fuzz` (schema-fuzz the embedded hub), and the nightly recipes run for real (each installs
+what it needs into its own venv; none is part of `tests`): `container`, `gitlab`, `airflow`, `site`.
 
     nox -s run                              # embedded hub + simulator, every notebook
     nox -s run -- --set hub.release=13      # anything after -- goes to `mojacheck run`
@@ -12,6 +12,7 @@ part of `tests`): `container`, `gitlab`, `airflow`, `site`.
     nox -s gitlab                           # examples/gitlab-ci.yml run by gitlab-ci-local (needs npx, rsync)
     nox -s airflow                          # examples/airflow DAGs under `airflow dags test` (Airflow 3; 2.x too)
     nox -s site                             # `mojacheck publish` over real runs, checked in headless Chromium
+    nox -s fuzz -- --spec settlement=PATH   # schema-fuzz the embedded hub (bench/fuzz_hub.py), a few minutes
 
 `run`, `upgrade` and `tests` first make sure the official FSPIOP API definitions are in the user's cache
 (`mojacheck specs`), so callback bodies are validated on a fresh machine. `run`, `upgrade` and `mojacheck` end with
@@ -161,6 +162,16 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Schema-fuzz every API the embedded hub serves with schemathesis, bounded (a few minutes): requests per spec,
+    5xx answers and the hub log's ERROR lines. Not in the default sessions: it is a benchmark-style check, run by
+    hand or by a nightly job. Arguments after -- go to bench/fuzz_hub.py (see its --help)."""
+    _install(session, ("fuzz",))
+    _fetch_specs(session)  # the FSPIOP and 3PPI definitions the fuzzer reads from api.spec_dir (the pinned cache)
+    session.run("python", "bench/fuzz_hub.py", *session.posargs)
 
 
 # ---------------------------------------------------------------- nightly recipes, run for real

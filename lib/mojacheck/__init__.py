@@ -69,6 +69,7 @@ __all__ = [
     "WaitTimeout",
     "admin_endpoint_values",
     "als_steps",
+    "bulk",
     "check_ledger_balanced",
     "check_lookup",
     "check_positions",
@@ -93,6 +94,7 @@ __all__ = [
     "quote_body",
     "register_party",
     "reports",
+    "request_to_pay",
     "send_transfer",
     "settle_pending",
     "settlement",
@@ -107,7 +109,8 @@ __all__ = [
 
 
 # Loaded on first use, so a kernel imports only what its notebook needs: the report namespaces bring pandas and
-# matplotlib, 3PPI brings cryptography, the settlement, error and FX steps are used by one or two notebooks each.
+# matplotlib, 3PPI brings cryptography, the settlement, error, FX, request-to-pay and bulk steps serve a few notebooks
+# each.
 _LAZY_MODULES = {
     "reports": ".reports",
     "upgrade_guide": ".reports.upgrade_guide",  # the guide's reading of rehearsal artefacts (80_upgrade_rehearsal)
@@ -119,6 +122,8 @@ _LAZY_MODULES = {
     "payee_side": ".steps.payee",
     "als_steps": ".steps.als",
     "operator_steps": ".steps.operator",
+    "request_to_pay": ".steps.request_to_pay",
+    "bulk": ".steps.bulk",
 }
 _LAZY_NAMES = {"Tally": ".steps.settlement", "check_ledger_balanced": ".steps.settlement",
                "settle_pending": ".steps.settlement"}

@@ -73,6 +73,29 @@ class Expectations:
     signature_validation: bool = False
     # Per-resource versions of hub-made messages where the deployment sets them (hub.resource_versions).
     resource_versions: tuple[tuple[str, str], ...] = ()
+    # transaction-requests-service accepts FSPIOP 1.0 and 1.1 in every release, 2.0 never (its own setting).
+    transaction_request_versions: tuple[str, ...] = ("1.0", "1.1")
+    # A transaction request or authorization whose destination has no callback endpoint: 2001 "Invalid template!"
+    # before central-services-shared 18.28 (helm 13, 14, 17.0), 1001 "no … endpoint for DFSP x" since (helm 17.1).
+    transaction_request_no_endpoint_code: str = "1001"
+    # Who sends the payee's POST /bulkTransfers and the payer's bulk result: the hub from helm 14.1 (central-ledger
+    # 16.3.1, bulk-api-adapter 14.2.0); before, the payer's request and the payee's answer with their own headers.
+    bulk_prepare_source: str = "hub"
+    bulk_result_source: str = "hub"
+    # A bulk failing validation (unknown FSP, source not the payer …) is reported to the payer: from central-ledger
+    # 16.0 (helm 14.1); before, it was stored INVALID and nobody was told.
+    bulk_validation_callback: bool = True
+    # An identical POST of a COMPLETED bulk is answered with its result again (central-ledger 16.1); before, ignored.
+    bulk_duplicate_resend: bool = True
+    # The synchronous answer to the payee's PUT /bulkTransfers/{ID}: 202 before bulk-api-adapter 14.1.1, then 200.
+    bulk_fulfil_status: int = 200
+    # A payee answering with a completedTimestamp in the future: central-ledger rejects the bulk (3100 to both)
+    # since helm 14.1; before, bulk-api-adapter refused the PUT synchronously (HTTP 400) and the bulk expired (3303).
+    bulk_future_timestamp_status: int = 200
+    bulk_future_timestamp_outcome: str = "3100"
+    # GET of a REJECTED bulk: PUT bulkTransferState REJECTED since helm 14.1; before, PUT …/error with the first
+    # item's error ("error").
+    bulk_rejected_get: str = "REJECTED"
 
     @property
     def liquidity_check(self) -> bool:
@@ -126,6 +149,16 @@ DESCRIPTIONS: dict[str, str] = {
     "unknown_source_lookup": "a party lookup from an FSP the hub does not know is answered",
     "unknown_participant_code": "the operator API answers a participant it does not know with",
     "resource_versions": "versions of hub-made messages per resource, where the deployment sets them",
+    "transaction_request_versions": "FSPIOP versions /transactionRequests and /authorizations accept",
+    "transaction_request_no_endpoint_code": "a transaction request to an FSP without endpoint: the sender is told",
+    "bulk_prepare_source": "who sends the payee's POST /bulkTransfers (FSPIOP-Source)",
+    "bulk_result_source": "who sends the payer's bulk result (FSPIOP-Source)",
+    "bulk_validation_callback": "a bulk failing validation is reported to the payer",
+    "bulk_duplicate_resend": "an identical POST of a completed bulk is answered with its result again",
+    "bulk_fulfil_status": "sync status of the payee's PUT /bulkTransfers/{ID}",
+    "bulk_future_timestamp_status": "sync status of a bulk answer with a future completedTimestamp",
+    "bulk_future_timestamp_outcome": "what the payer then hears (3100 rejected, or 3303 once it expires)",
+    "bulk_rejected_get": "GET of a REJECTED bulk answers (REJECTED, or the first item's error)",
 }
 
 
@@ -134,12 +167,18 @@ _TABLE: dict[str, Expectations] = {
                        supported_versions=("1.0", "1.1"), hub_content_version="1.1", reserved_patch=True,
                        on_us_transfers=False, expired_transfer_get="3303", hub_name="switch",
                        missing_fulfilment="COMMITTED", unknown_source_lookup="202",
-                       unknown_participant_code="2001"),
+                       unknown_participant_code="2001", transaction_request_no_endpoint_code="2001",
+                       bulk_prepare_source="payer", bulk_result_source="payee", bulk_validation_callback=False,
+                       bulk_duplicate_resend=False, bulk_fulfil_status=202, bulk_future_timestamp_status=400,
+                       bulk_future_timestamp_outcome="3303", bulk_rejected_get="error"),
     "14": Expectations("14", ndc_exceeded_code="4200", unfunded_payer_code="4001",
                        supported_versions=("1.0", "1.1"), hub_content_version="1.1", reserved_patch=True,
                        on_us_transfers=False, expired_transfer_get="3303", hub_name="switch",
                        missing_fulfilment="COMMITTED", unknown_source_lookup="202",
-                       unknown_participant_code="2001"),
+                       unknown_participant_code="2001", transaction_request_no_endpoint_code="2001",
+                       bulk_prepare_source="payer", bulk_result_source="payee", bulk_validation_callback=False,
+                       bulk_duplicate_resend=False, bulk_fulfil_status=202, bulk_future_timestamp_status=400,
+                       bulk_future_timestamp_outcome="3303", bulk_rejected_get="error"),
     "17": Expectations("17", ndc_exceeded_code="4200", unfunded_payer_code="4001",
                        supported_versions=("1.0", "1.1", "2.0"), hub_content_version="1.1", reserved_patch=True,
                        on_us_transfers=False, fx_available=True, fxp_discovery="params", signature_validation=True),

@@ -115,6 +115,9 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "timeouts": {
         "callback_s": Field("number", default=10.0),
         "http_s": Field("number", default=10.0),
+        # How long a check watches for a message that must NOT come (an absence is only seen by waiting);
+        # null: half of callback_s. The embedded hub delivers in milliseconds, a real one needs more.
+        "silence_s": Field("number", nullable=True),
     },
     "tls": {
         "verify": Field("bool", default=True),
@@ -211,6 +214,7 @@ class DeploymentParams:
 class TimeoutsParams:
     callback_s: float
     http_s: float
+    silence_s: float | None
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,12 @@ ENDPOINT_TYPES = {
     "FSPIOP_CALLBACK_URL_TRANSFER_POST": "{BASE}/transfers",
     "FSPIOP_CALLBACK_URL_TRANSFER_PUT": "{BASE}/transfers/{{transferId}}",
     "FSPIOP_CALLBACK_URL_TRANSFER_ERROR": "{BASE}/transfers/{{transferId}}/error",
+    "FSPIOP_CALLBACK_URL_TRX_REQ_SERVICE": "{BASE}",
+    "FSPIOP_CALLBACK_URL_AUTHORIZATIONS": "{BASE}",
+    "FSPIOP_CALLBACK_URL_BULK_QUOTES": "{BASE}",
+    "FSPIOP_CALLBACK_URL_BULK_TRANSFER_POST": "{BASE}/bulkTransfers",
+    "FSPIOP_CALLBACK_URL_BULK_TRANSFER_PUT": "{BASE}/bulkTransfers/{{id}}",
+    "FSPIOP_CALLBACK_URL_BULK_TRANSFER_ERROR": "{BASE}/bulkTransfers/{{id}}/error",
 }
 
 
@@ -54,6 +60,7 @@ class Received:
     path: str  # after the FSP prefix: /transfers/abc/error
     headers: dict[str, str]
     body: Any
+    query: str = ""
 
     @property
     def error_code(self) -> str | None:
@@ -74,7 +81,7 @@ class Receiver:
         raw = await request.body()
         fsp, _, rest = request.url.path.lstrip("/").partition("/")
         item = Received(fsp, request.method, "/" + rest, {k.lower(): v for k, v in request.headers.items()},
-                        json.loads(raw) if raw else None)
+                        json.loads(raw) if raw else None, request.url.query)
         with self.cond:
             self.items.append(item)
             self.cond.notify_all()

@@ -28,6 +28,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: Any
+    query: str = ""
 
 
 class FakeHub:
@@ -45,7 +46,8 @@ class FakeHub:
         raw = await request.body()
         body = json.loads(raw) if raw else None
         with self._cond:
-            self.received.append(Received(request.method, request.url.path, dict(request.headers), body))
+            self.received.append(Received(request.method, request.url.path, dict(request.headers), body,
+                                          request.url.query))
             self._cond.notify_all()
         return Response(status_code=200 if request.method in ("PUT", "PATCH") else 202)
 

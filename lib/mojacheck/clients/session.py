@@ -41,6 +41,8 @@ class Session:
         self.expectations: Expectations = from_params(params)
         self.api_version = str(params["api"]["version"])
         self.timeout = float(params["timeouts"]["callback_s"])
+        # How long an absence is watched for (steps/silence.py); half the callback deadline unless the params say.
+        self.silence = float(params["timeouts"].get("silence_s") or self.timeout / 2)
         # Callback bodies against the official FSPIOP OpenAPI files (api.spec_dir); off when null or absent.
         self.conformance = Conformance(params["api"].get("spec_dir"))
         self.http = HttpClient(token=_secret(params, "auth", "bearer_token_env"), verify=_verify(params),

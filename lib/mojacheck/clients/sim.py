@@ -84,8 +84,9 @@ class SimControl:
         self._call("PUT", path, json=party)
 
     def add_rule(self, fsp: str | None, resource: str, behaviour: str, **match_and_options: Any) -> str:
-        """A rule for ``fsp`` (None: every FSP); ``resource`` parties|quotes|transfers (payee) or
-        authorizations|consents (PISP); ``id=``/``partyIdentifier=`` match, other keywords are options
+        """A rule for ``fsp`` (None: every FSP); ``resource`` parties|quotes|transfers (payee),
+        transactionRequests|otp (request to pay), bulkQuotes|bulkTransfers (bulk payee) or authorizations|consents
+        (PISP); ``id=``/``partyIdentifier=`` match, other keywords are options
         (``errorCode``, ``delayMs``). See docs/internals.md for which behaviour applies to which resource."""
         match = {k: match_and_options.pop(k) for k in ("id", "partyIdentifier") if k in match_and_options}
         body = {"fsp": fsp, "resource": resource, "behaviour": behaviour, "match": match, **match_and_options}
@@ -136,6 +137,17 @@ class SimControl:
             if items:
                 return Callback.from_item(items[0])
             cursor = max(cursor, int(found.get("last", cursor)))
+
+    def request_to_pay(self, fsp: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Make simulated payee FSP `fsp` send a POST /transactionRequests (`body`: payer PartyIdInfo with fspId,
+        amount, optional payee, authenticationType, expiration, note); returns {transactionRequestId, status}."""
+        return self._call("POST", f"/_sim/requestToPay/{fsp}", json=body, ok=(201,))
+
+    def payer_request(self, fsp: str, request_id: str) -> dict[str, Any] | None:
+        """What simulated payer FSP `fsp` knows of a transaction request (state, transactionId, quoteId, transferId,
+        the OTP it texted, each authorization asked); None when it never received it."""
+        found = self._call("GET", f"/_sim/requestToPay/{fsp}/{request_id}", ok=(200, 404))
+        return found if isinstance(found, dict) and "transactionRequestId" in found else None
 
     def sent(self, fsp: str, resource: str, key: str, *, after: int) -> list[dict[str, Any]]:
         """What the simulator itself sent to the hub as `fsp` (its answers as payee)."""

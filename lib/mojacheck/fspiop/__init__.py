@@ -17,6 +17,7 @@ from mojacheck.fspiop.errorcodes import (
     normalise_code,
 )
 from mojacheck.fspiop.headers import (
+    LIBRARY_DEFAULT_VERSIONS,
     RESOURCE_MIN_VERSIONS,
     SUPPORTED_VERSIONS,
     accept_header,
@@ -54,6 +55,7 @@ from mojacheck.fspiop.ilp import (
 )
 
 __all__ = [
+    "LIBRARY_DEFAULT_VERSIONS",
     "RESOURCE_MIN_VERSIONS",
     "SUPPORTED_VERSIONS",
     "ErrorCode",

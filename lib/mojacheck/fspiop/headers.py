@@ -22,6 +22,9 @@ SUPPORTED_VERSIONS: dict[str, tuple[str, ...]] = {
 # Resources that exist only from FSPIOP 2.0: whatever version a deployment speaks otherwise, what the hub makes
 # about them is 2.0 (central-services-shared's resourceVersions defaults; RESOURCE_VERSIONS may still name them).
 RESOURCE_MIN_VERSIONS: dict[str, str] = {"fxQuotes": "2.0", "fxTransfers": "2.0"}
+# What a service that passes no protocol versions of its own speaks when the hub makes a message
+# (central-services-shared DEFAULT_API_VERSIONS, changed only by RESOURCE_VERSIONS): transaction-requests-service.
+LIBRARY_DEFAULT_VERSIONS: dict[str, str] = {"transactionRequests": "1.0", "authorizations": "1.0"}
 
 _MEDIA_PREFIX = "application/vnd.interoperability."
 # The ISO 20022 mode (v17) inserts "iso20022." before the resource; the resource itself is what matters here.

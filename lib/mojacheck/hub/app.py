@@ -3,7 +3,8 @@
 Routes: ``/health``; ``/admin/…`` central-ledger admin (``admin/``); ``/als-admin/…`` oracles (``als/``);
 ``/settlement/v2/…`` central-settlement (``settlement/``); ``/auth-service/…`` (``thirdparty/``); at the root ALS
 (``/participants``, ``/parties``), quotes (``quotes/``), transfers (``transfers/``), FX from release 17
-(``fx/``: ``/fxQuotes``, ``/fxTransfers``, ``/services/FXP``) and 3PPI (``thirdparty/``).
+(``fx/``: ``/fxQuotes``, ``/fxTransfers``, ``/services/FXP``), transaction requests and authorizations
+(``transaction_requests/``), bulk quotes and bulk transfers (``bulk/``) and 3PPI (``thirdparty/``).
 Unknown paths answer 404/3002, wrong methods 405/3000, both with an errorInformation body.
 """
 
@@ -29,6 +30,8 @@ from mojacheck.fspiop import jws
 from mojacheck.hub.admin import participants, settlement_models
 from mojacheck.hub.als import oracles, parties
 from mojacheck.hub.als import participants as als_participants
+from mojacheck.hub.bulk import expiry as bulk_expiry
+from mojacheck.hub.bulk import routes as bulk
 from mojacheck.hub.callbacks import Outbox, Signer
 from mojacheck.hub.config import HubConfig
 from mojacheck.hub.context import Hub
@@ -40,9 +43,10 @@ from mojacheck.hub.releases import get_release, version
 from mojacheck.hub.settlement import routes as settlement
 from mojacheck.hub.thirdparty import auth_service
 from mojacheck.hub.thirdparty import relay as thirdparty
+from mojacheck.hub.transaction_requests import relay as transaction_requests
 from mojacheck.hub.transfers import prepare as transfers
 from mojacheck.hub.transfers.expiry import sweep_forever
-from mojacheck.hub.web import Handler, error_response, log
+from mojacheck.hub.web import BodyLimit, Handler, error_response, log
 from mojacheck.server import AccessLog, LoggedDelivery, make_delivery, serve
 
 DRAIN_TIMEOUT_S = 2.0
@@ -134,7 +138,8 @@ class BearerAuth:
 def _lifespan(hub: Hub) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        sweep = asyncio.get_running_loop().create_task(sweep_forever(hub, hub.config.expiry_interval_s))
+        sweep = asyncio.get_running_loop().create_task(
+            sweep_forever(hub, hub.config.expiry_interval_s, before=(bulk_expiry.sweep,)))
         try:
             yield
         finally:
@@ -176,6 +181,8 @@ def create_app(config: HubConfig) -> Starlette:
         *quotes.routes,
         *transfers.routes,
         *(fx.routes if release.fx else []),  # before 3PPI's /services/{ServiceType}
+        *transaction_requests.routes,
+        *bulk.routes,
         Mount(auth_service.PREFIX, routes=auth_service.routes),
         *thirdparty.routes,
     ]
@@ -187,6 +194,7 @@ def create_app(config: HubConfig) -> Starlette:
     app.state.hub = hub
     app.router.redirect_slashes = False  # Mojaloop answers 404/3002, it never redirects
     app.add_middleware(TrailingSlash, routes=[r for r in routes if not isinstance(r, Mount)])
+    app.add_middleware(BodyLimit)  # every route, operator APIs included: a huge body is refused as it streams
     app.add_middleware(BearerAuth, token=config.bearer_token)
     app.add_middleware(AccessLog, logger=f"{LOGGER}.access")  # added last: outermost, so 401s are logged too
     return app

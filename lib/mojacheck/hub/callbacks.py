@@ -168,12 +168,28 @@ class Outbox:
         if uri is None and (derive_uri or self.signer is not None):
             uri = uri_of(url, resource)
         headers = hub_made(self.voice, resource, destination, method=method, uri=uri, trigger=trigger)
+        self.send_made(method, url, headers, body, then=then)
+
+    def send_made(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Mapping[str, Any] | None,
+        *,
+        sign: bool = True,
+        then: Callable[[], None] | None = None,
+    ) -> None:
+        """Deliver a hub-made message whose headers come from ``headers.hub_made`` (domains that add their own,
+        e.g. bulk's Accept), signed when the deployment signs and ``sign`` (a service without a JWS signer, as
+        transaction-requests-service, passes False)."""
+        signing = sign and self.signer is not None
         data = None
         if body is not None:
             # Signed bodies go out compact with sorted keys: every Mojaloop JWS validator (arrival-order and
             # sorted-key serialisations alike) then re-serialises them to exactly the bytes that were signed.
-            data = dumps(_sorted(body)) if self.signer is not None else dumps(body)
-        if self.signer is not None and URI in headers:
+            data = dumps(_sorted(body)) if signing else dumps(body)
+        if signing and URI in headers and self.signer is not None:
             headers[SIGNATURE] = self.signer(headers, data or b"")
         self.send(method, url, headers, data, then=then)
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from mojacheck.hub.bulk.schema import BULK_SCHEMA
 from mojacheck.hub.fx.schema import FX_SCHEMA
 from mojacheck.hub.settlement.schema import SETTLEMENT_SCHEMA
 from mojacheck.hub.thirdparty.auth_schema import AUTH_SERVICE_SCHEMA
@@ -107,6 +108,7 @@ class Database:
         self.conn.executescript(SETTLEMENT_SCHEMA)
         self.conn.executescript(AUTH_SERVICE_SCHEMA)
         self.conn.executescript(FX_SCHEMA)
+        self.conn.executescript(BULK_SCHEMA)
         self._migrate()
         self._seed()
 

@@ -21,6 +21,16 @@ class Release:
     (mojaloop/project#3078, fixed in central-ledger PR #938, shipped with helm v15).
     ``fx``: currency conversion (``/fxQuotes``, ``/fxTransfers``, the FXP's positions) exists from helm v17
     (ml-api-adapter 15, quoting-service 16, central-ledger 18); before, those routes answer 404/3002.
+
+    ``trs_versions``: transaction-requests-service accepts FSPIOP 1.0 and 1.1 in every release (never 2.0).
+    ``trs_missing_endpoint_code``: what it tells the sender when the destination has no callback endpoint: 2001
+    ("Invalid template!", Mustache rendering nothing) with central-services-shared < 18.28 (helm 13, 14, 17.0),
+    1001 since (helm 17.1). ``bulk_legacy``: bulk-api-adapter ≤ 14.0 and central-ledger ≤ 15 (helm 13, 14.0):
+    the payee's POST and the payer's result keep the FSPs' own headers, a bulk failing validation is stored
+    INVALID without a callback, an identical duplicate POST is ignored, GET answers internal state names (a
+    REJECTED bulk with PUT …/error), the payee's PUT is answered 202 after a synchronous completedTimestamp check,
+    and its FSPIOP-Destination must be the payer (central-ledger v15 vs v16, bulk-api-adapter
+v14.0 vs v14.2: helm release notes 14.1.0 and 14.1.1).
     """
 
     name: str
@@ -44,6 +54,9 @@ class Release:
     # Validation of FSPs' JWS by the hub (JWS_VALIDATE): ml-api-adapter v16.10, account-lookup-service v17.16,
     # quoting-service after v17.15; before, only FSPs validated signatures.
     jws_validation: bool = True
+    trs_versions: tuple[str, ...] = ("1.0", "1.1")
+    trs_missing_endpoint_code: str = "1001"
+    bulk_legacy: bool = False
     components: dict[str, str] = field(default_factory=dict)
 
 
@@ -52,13 +65,15 @@ class Release:
 # behaviour the hub imitates, and are the versionNumber of its health answers.
 _COMPONENTS: dict[str, dict[str, str]] = {
     "13": {"helm": "13.1", "central-ledger": "13.16.1", "ml-api-adapter": "13.0.0",
-           "account-lookup-service": "13.0.0", "quoting-service": "14.0.0", "central-settlement": "13.4.1"},
+           "account-lookup-service": "13.0.0", "quoting-service": "14.0.0", "central-settlement": "13.4.1",
+           "transaction-requests-service": "13.0.0", "bulk-api-adapter": "13.0.1"},
     "14": {"helm": "14.0", "central-ledger": "15.1.2", "ml-api-adapter": "14.0.0",
-           "account-lookup-service": "14.0.0", "quoting-service": "15.0.2", "central-settlement": "14.0.0"},
+           "account-lookup-service": "14.0.0", "quoting-service": "15.0.2", "central-settlement": "14.0.0",
+           "transaction-requests-service": "14.0.1", "bulk-api-adapter": "14.0.0"},
     "17": {"helm": "17.1", "central-ledger": "19.14.0", "ml-api-adapter": "16.10.1",
-           "account-lookup-service": "17.16.1", "quoting-service": "17.15.0", "central-settlement": "17.3.4"},
+           "account-lookup-service": "17.16.1", "quoting-service": "17.15.0", "central-settlement": "17.3.4",
+           "transaction-requests-service": "14.4.5", "bulk-api-adapter": "17.2.2"},
 }
-
 
 
 def get_release(name: str, supported: tuple[str, ...] | None = None) -> Release:
@@ -84,6 +99,8 @@ def get_release(name: str, supported: tuple[str, ...] | None = None) -> Release:
         als_source_check=name == "17",
         als_interscheme=name == "17",
         jws_validation=name == "17",
+        trs_missing_endpoint_code="1001" if name == "17" else "2001",
+        bulk_legacy=name in ("13", "14"),
         components=dict(_COMPONENTS[name]),
     )
 

@@ -17,12 +17,15 @@ from starlette.responses import Response
 from mojacheck.fspiop import parse_content_type, resource_of, validate_headers
 from mojacheck.fspiop.errors import HeaderError, JwsError
 from mojacheck.fspiop.jws import load_public_key, verify
-from mojacheck.hub.web import ApiError, Handler, guarded, parse_json, require
+from mojacheck.hub.web import MAX_BODY, ApiError, Handler, guarded, parse_json, require
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
+    from mojacheck.hub.releases import Release
 
-MAX_BODY = 5 * 1024 * 1024  # FSPIOP payload limit; larger → 3104
+# The FSPIOP versions a service accepts, from the release it plays (per resource: transaction-requests-service
+# keeps 1.0/1.1 while the others accept 2.0 from helm v17).
+Versions = Callable[["Release"], tuple[str, ...]]
 
 
 @dataclass
@@ -54,12 +57,12 @@ class FspiopRequest:
             return ""
 
 
-async def read_fspiop(request: Request, hub: Hub, *, with_body: bool) -> FspiopRequest:
+async def read_fspiop(request: Request, hub: Hub, *, with_body: bool, versions: Versions | None = None
+                      ) -> FspiopRequest:
     headers = {k.lower(): v for k, v in request.headers.items()}
+    supported = versions(hub.release) if versions is not None else hub.release.supported
     try:
-        version = validate_headers(
-            request.method, headers, hub.release.supported, resource=resource_of(request.url.path)
-        )
+        version = validate_headers(request.method, headers, supported, resource=resource_of(request.url.path))
     except HeaderError as exc:
         raise ApiError(
             exc.code,
@@ -115,13 +118,17 @@ def check_signature(hub: Hub, method: str, path: str, headers: dict[str, str], b
 FspiopHandler = Callable[["Hub", FspiopRequest], Awaitable[Response]]
 
 
-def fspiop(handler: FspiopHandler, *, required: tuple[str, ...] = (), with_body: bool | None = None) -> Handler:
-    """Wrap an FSPIOP handler: sync validation, then ``handler(hub, req)``; errors never escape as 500."""
+def fspiop(handler: FspiopHandler, *, required: tuple[str, ...] = (), with_body: bool | None = None,
+           versions: Versions | None = None) -> Handler:
+    """Wrap an FSPIOP handler: sync validation, then ``handler(hub, req)``; errors never escape as 500.
+
+    ``versions``: the service's own accepted versions where they differ from the release's (default).
+    """
 
     async def endpoint(request: Request) -> Response:
         hub: Hub = request.app.state.hub
         body_expected = request.method in ("POST", "PUT", "PATCH") if with_body is None else with_body
-        req = await read_fspiop(request, hub, with_body=body_expected)
+        req = await read_fspiop(request, hub, with_body=body_expected, versions=versions)
         if required:
             require(req.body, *required)
         return await handler(hub, req)

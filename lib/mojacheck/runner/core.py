@@ -100,7 +100,9 @@ def _run_in(
                         pipe.html.drain()
                     progress.start(nb)
                     after = notebooks[i] if i < len(notebooks) else None
-                    progress.done.append(_run_one(nb, after, params, options, run_dir, pipe, i, len(notebooks)))
+                    result = _run_one(nb, after, params, options, run_dir, pipe, i, len(notebooks))
+                    check_alive()  # a death during the notebook is the run's stop, whatever error it caused in it
+                    progress.done.append(result)
                 check_alive()
     except interrupt.Interrupted as exc:
         progress.stop(f"interrupted by {exc}", exc.exit_code, signal=str(exc))

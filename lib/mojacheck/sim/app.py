@@ -15,6 +15,7 @@ from mojacheck.server.jsonutil import JsonBodyError, loads
 from mojacheck.server.logs import AccessLog, LoggedDelivery
 from mojacheck.server.serve import serve
 from mojacheck.sim import control, fxp_control
+from mojacheck.sim import request_to_pay as request_to_pay_control
 from mojacheck.sim.config import SimConfig
 from mojacheck.sim.context import Simulator
 from mojacheck.sim.payee import Incoming
@@ -76,6 +77,8 @@ async def fsp_traffic(request: Request) -> Response:
         sim.payee.handle(incoming)
         sim.fxp.handle(incoming)
         sim.thirdparty.handle(incoming)
+        sim.request_to_pay.handle(incoming)
+        sim.bulk.handle(incoming)
     return Response(status_code=status)
 
 
@@ -90,6 +93,8 @@ def create_app(config: SimConfig | None = None, *, delivery: Delivery | None = N
         yield
         await sim.thirdparty.aclose()  # 3PPI flows and the FXP first: they share the payee's connection pool
         await sim.fxp.aclose()
+        await sim.request_to_pay.aclose()
+        await sim.bulk.aclose()
         await sim.payee.aclose()  # cancel pending answers, close the connection pool
 
     app = Starlette(
@@ -97,6 +102,7 @@ def create_app(config: SimConfig | None = None, *, delivery: Delivery | None = N
             Route("/health", control.health, methods=["GET"]),
             Mount("/_sim/thirdparty", routes=thirdparty_control.routes),
             Mount("/_sim/fxp", routes=fxp_control.routes),
+            Mount("/_sim/requestToPay", routes=request_to_pay_control.routes),
             Mount("/_sim", routes=control.routes),
             Route("/{path:path}", fsp_traffic, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         ],

@@ -1,7 +1,11 @@
 """The simulator's mutable state besides the inbox: the test FSPs' parties and the behaviour rules.
 
 One RuleBook serves every role the simulator plays: the payee's answers (``parties``, ``quotes``,
-``transfers``), the FXP's (``fxQuotes``: its answer to ``POST /fxQuotes``, matched by conversionRequestId,
+``transfers``), the request-to-pay roles (``transactionRequests``: the payer FSP's decision on a request, matched by
+transactionRequestId or the payer's identifier; ``otp``: what the customer at the payee's device answers to
+``GET /authorizations``, matched by transactionRequestId), the bulk payee's (``bulkQuotes``, ``bulkTransfers``: a
+rule matching the bulk's id, or no id, acts on the whole bulk; one matching an item's quoteId/transferId on that
+item only), the FXP's (``fxQuotes``: its answer to ``POST /fxQuotes``, matched by conversionRequestId,
 conversionId or determiningTransferId; ``fxTransfers``: its answer to ``POST /fxTransfers``, matched by
 commitRequestId or determiningTransferId) and the 3PPI PISP's (``authorizations``: its answer to
 ``POST /thirdpartyRequests/authorizations``, matched by transactionRequestId or authorizationRequestId;
@@ -22,8 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 BEHAVIOURS = ("normal", "invalid_fulfilment", "reserved", "committed", "reject", "no_answer", "delay",
-              "bad_signature")
-RESOURCES = ("parties", "quotes", "transfers", "authorizations", "consents", "fxQuotes", "fxTransfers")
+              "bad_signature", "error", "wrong_otp", "wrong_once", "future_timestamp")
+RESOURCES = ("parties", "quotes", "transfers", "authorizations", "consents", "fxQuotes", "fxTransfers",
+             "transactionRequests", "otp", "bulkQuotes", "bulkTransfers")
 # The behaviours each resource's role can play. Only a transfer has a fulfilment to spoil or a RESERVED state to
 # announce; only the PISP signs (a bad signature); a PISP's reject is a REJECTED authorization, never an error
 # code, and it cannot refuse to register a credential.
@@ -36,13 +41,20 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     # The FXP: a conversion it fulfils answers RESERVED (as the Testing Toolkit's FXP) or, "committed", COMMITTED.
     "fxQuotes": ("normal", "reject", "no_answer", "delay"),
     "fxTransfers": ("normal", "committed", "invalid_fulfilment", "reject", "no_answer", "delay"),
+    # reject: transactionRequestState REJECTED; error: PUT /transactionRequests/{ID}/error (errorCode, 4101)
+    "transactionRequests": ("normal", "reject", "error", "no_answer", "delay"),
+    # wrong_otp: a wrong value every time; wrong_once: wrong, then right; reject: responseType REJECTED
+    "otp": ("normal", "wrong_otp", "wrong_once", "reject", "no_answer", "delay"),
+    "bulkQuotes": ("normal", "reject", "no_answer", "delay"),
+    "bulkTransfers": ("normal", "reject", "invalid_fulfilment", "future_timestamp", "no_answer", "delay"),
 }
 # The 3PPI resources match ids only (no party) and take neither an error code nor a delay.
 THIRDPARTY = frozenset({"authorizations", "consents"})
 # The FXP's resources match ids only (a conversion names no party) but take an error code and a delay.
-NO_PARTY = THIRDPARTY | {"fxQuotes", "fxTransfers"}
+NO_PARTY = THIRDPARTY | {"fxQuotes", "fxTransfers", "otp", "bulkQuotes", "bulkTransfers"}
 DEFAULT_REJECT_CODE = {"transfers": "5105", "quotes": "5101", "parties": "3204", "fxQuotes": "5101",
-                       "fxTransfers": "5105"}
+                       "fxTransfers": "5105", "transactionRequests": "4101", "bulkQuotes": "5101",
+                       "bulkTransfers": "5105"}
 MAX_DELAY_MS = 600_000
 _RULE_FIELDS = frozenset({"fsp", "resource", "match", "behaviour", "errorCode", "delayMs"})
 _MATCH_FIELDS = frozenset({"id", "partyIdentifier"})
@@ -140,7 +152,7 @@ class Rule:
             "behaviour": self.behaviour,
             "delayMs": self.delay_ms,
         }
-        if self.behaviour == "reject" and self.resource in DEFAULT_REJECT_CODE:
+        if self.behaviour in ("reject", "error") and self.resource in DEFAULT_REJECT_CODE:
             body["errorCode"] = self.reject_code
         return body
 

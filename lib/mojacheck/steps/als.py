@@ -1,4 +1,4 @@
-"""Steps of the account-lookup service's ``/participants`` resources (23_account_lookup): each sends one request as
+"""Steps of the account-lookup service's ``/participants`` resources (16_account_lookup): each sends one request as
 an FSP, checks the synchronous answer, and returns the callback the hub delivered (or the batch's answer)."""
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from starlette.routing import Route
 from mojacheck.hub import ledger
 from mojacheck.hub.admin.common import check_currency, participant_or_missing
 from mojacheck.hub.db import HUB_NAME, Database, now_iso
-from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.hub.web import NUMBER, ApiError, check_types, guarded, parse_json, require, to_int
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -58,10 +58,9 @@ def _settlement_account(hub: Hub, name: str, account_id: str, currency: str | No
 
 
 def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ApiError("3101", f'"id" must be a number, got {text!r}') from None
+    # central-ledger's server-wide failAction makes every Joi failure on the funds routes 3101 (Malformed syntax);
+    # beyond JavaScript's safe integers the id is no number either (SQLite could not hold it anyway).
+    return to_int(text, '"id"', "3101")
 
 
 def _hub_reconciliation(db: Database, currency: str) -> sqlite3.Row:
@@ -74,6 +73,9 @@ def _hub_reconciliation(db: Database, currency: str) -> sqlite3.Row:
 def _validated(body: Any) -> Decimal:
     """central-ledger's Joi schema of the funds request (3102 missing, 3101 malformed, 3100 out of range)."""
     require(body, "transferId", "externalReference", "action", "reason", "amount.amount", "amount.currency")
+    check_types(body, {"transferId": str, "externalReference": str, "action": str, "reason": str,
+                       "amount.amount": (str, *NUMBER), "amount.currency": str, "extensionList": dict,
+                       "extensionList.extension": list})
     if not _TRANSFER_ID.match(str(body["transferId"])):
         raise ApiError("3101", '"transferId" fails to match the required pattern')
     if body["action"] not in (FUNDS_IN, FUNDS_OUT_RESERVE):
@@ -137,6 +139,7 @@ async def finish_funds_out(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = parse_json(await request.body())
     require(body, "reason")
+    check_types(body, {"action": str, "reason": str})  # a value SQLite cannot store is refused by name
     action = body.get("action")
     if action not in (FUNDS_OUT_COMMIT, FUNDS_OUT_ABORT):
         raise ApiError("3101", f'"action is missing or not supported" must be one of [{FUNDS_OUT_COMMIT}, '

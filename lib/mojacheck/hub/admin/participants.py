@@ -22,7 +22,7 @@ from mojacheck.hub import ledger
 from mojacheck.hub.admin.common import check_currency, participant_or_missing
 from mojacheck.hub.admin.funds import funds_routes
 from mojacheck.hub.db import HUB_NAME, now_iso
-from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.hub.web import NUMBER, ApiError, as_bool, check_types, guarded, parse_json, require, to_int
 from mojacheck.server import numbers_response
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ LEDGER_ACCOUNT_TYPES = (
     "POSITION", "SETTLEMENT", "HUB_RECONCILIATION", "HUB_MULTILATERAL_SETTLEMENT", "INTERCHANGE_FEE",
     "INTERCHANGE_FEE_SETTLEMENT",
 )
+LIMIT_TYPES = {"currency": str, "limit.type": str, "limit.value": (str, *NUMBER),
+               "limit.alarmPercentage": (str, *NUMBER), "initialPosition": (str, *NUMBER)}
 _ENDPOINT_TYPE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -98,6 +100,7 @@ def _check_hub_accounts(hub: Hub, currency: str) -> None:
 async def create_participant(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "name", "currency")
+    check_types(body, {"name": str, "currency": str, "isProxy": bool}, joi=True)
     name, currency = str(body["name"]), str(body["currency"])
     if not 2 <= len(name) <= 30:
         raise ApiError("3101", "name length must be between 2 and 30 characters")
@@ -117,7 +120,7 @@ async def create_participant(request: Request) -> Response:
         if row is None:
             hub.db.execute(
                 "INSERT INTO participant (name, is_proxy, created) VALUES (?, ?, ?)",
-                (name, int(bool(body.get("isProxy"))), now_iso()),
+                (name, int(as_bool(body.get("isProxy"))), now_iso()),
             )
             row = ledger.participant(hub.db, name)
             assert row is not None
@@ -132,9 +135,10 @@ async def create_participant(request: Request) -> Response:
 async def update_participant(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "isActive")
+    check_types(body, {"isActive": bool}, joi=True)
     row = participant_or_missing(hub, request.path_params["name"])
     with hub.db.tx():
-        hub.db.execute("UPDATE participant SET is_active = ? WHERE id = ?", (int(bool(body["isActive"])), row["id"]))
+        hub.db.execute("UPDATE participant SET is_active = ? WHERE id = ?", (int(as_bool(body["isActive"])), row["id"]))
     updated = ledger.participant(hub.db, row["name"])
     assert updated is not None
     return JSONResponse(participant_item(hub, request, updated))
@@ -143,6 +147,8 @@ async def update_participant(request: Request) -> Response:
 async def create_hub_account(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "type", "currency")
+    check_types(body, {"type": str, "currency": str}, joi=True)
+    check_currency(body["currency"])
     row = ledger.participant(hub.db, request.path_params["name"])
     if row is None:
         raise ApiError("3003", "Participant was not found.")
@@ -179,6 +185,7 @@ async def get_accounts(request: Request) -> Response:
 async def update_account(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "isActive")
+    check_types(body, {"isActive": bool}, joi=True)
     row = participant_or_missing(hub, request.path_params["name"])
     acct = hub.db.one("SELECT * FROM account WHERE id = ?", (_int_id(request.path_params["id"]),))
     if acct is None:
@@ -189,20 +196,18 @@ async def update_account(request: Request) -> Response:
         raise ApiError("2001", "Only position account update is permitted")
     with hub.db.tx():
         hub.db.execute("UPDATE account SET is_active = ?, changed = ? WHERE id = ?",
-                       (int(bool(body["isActive"])), now_iso(), acct["id"]))
+                       (int(as_bool(body["isActive"])), now_iso(), acct["id"]))
     return Response(status_code=200)
 
 
 def _int_id(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ApiError("3101", f"account id must be an integer, got {text!r}") from None
+    return to_int(text, "account id")  # Joi number().integer(): not a (safe) number is 3100
 
 
 async def add_endpoint(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "type", "value")
+    check_types(body, {"type": str, "value": str}, joi=True)
     if not _ENDPOINT_TYPE.match(str(body["type"])):
         raise ApiError("3101", f"unknown endpoint type {body['type']!r}")
     row = participant_or_missing(hub, request.path_params["name"])
@@ -231,6 +236,7 @@ async def get_endpoints(request: Request) -> Response:
 async def initial_position_and_limits(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "currency", "limit.type", "limit.value")
+    check_types(body, LIMIT_TYPES, joi=True)
     name, currency = request.path_params["name"], str(body["currency"])
     value = _money(body["limit"]["value"], "limit.value")
     initial = _money(body.get("initialPosition") or 0, "initialPosition")
@@ -307,6 +313,7 @@ async def get_all_limits(request: Request) -> Response:
 async def adjust_limits(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "currency", "limit.type", "limit.value")
+    check_types(body, LIMIT_TYPES, joi=True)
     name, currency = request.path_params["name"], str(body["currency"])
     value = _money(body["limit"]["value"], "limit.value")
     participant_or_missing(hub, name)

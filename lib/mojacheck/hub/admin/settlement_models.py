@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.hub.web import ApiError, as_bool, check_types, guarded, parse_json, require
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -39,6 +39,9 @@ def model_item(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def _validate(hub: Hub, body: dict[str, Any]) -> None:
+    check_types(body, {"name": str, **dict.fromkeys(ENUMS, str), "currency": str, "ledgerAccountType": str,
+                       "settlementAccountType": str, "requireLiquidityCheck": bool, "autoPositionReset": bool},
+                joi=True)
     reasons = [f"{key} must be one of {', '.join(allowed)}" for key, allowed in ENUMS.items()
                if body[key] not in allowed]
     if reasons:
@@ -61,9 +64,9 @@ async def create_model(request: Request) -> Response:
             "INSERT INTO settlement_model (name, granularity, interchange, delay, currency, require_liquidity_check, "
             "ledger_account_type, settlement_account_type, auto_position_reset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (body["name"], body["settlementGranularity"], body["settlementInterchange"], body["settlementDelay"],
-             body.get("currency") or None, int(bool(body.get("requireLiquidityCheck", True))),
+             body.get("currency") or None, int(as_bool(body.get("requireLiquidityCheck", True))),
              body["ledgerAccountType"], body["settlementAccountType"],
-             int(bool(body.get("autoPositionReset", False)))),
+             int(as_bool(body.get("autoPositionReset", False)))),
         )
     return Response(status_code=201)
 
@@ -89,10 +92,11 @@ async def update_model(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = parse_json(await request.body())
     require(body, "isActive")
+    check_types(body, {"isActive": bool}, joi=True)
     row = _model_or_error(hub, request.path_params["name"])
     with hub.db.tx():
         hub.db.execute("UPDATE settlement_model SET is_active = ? WHERE id = ?",
-                       (int(bool(body["isActive"])), row["id"]))
+                       (int(as_bool(body["isActive"])), row["id"]))
     return JSONResponse(model_item(_model_or_error(hub, row["name"])))
 
 

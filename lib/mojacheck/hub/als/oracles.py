@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.hub.web import ApiError, check_types, guarded, parse_json, require
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -35,7 +35,12 @@ def oracle_item(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
+ORACLE_TYPES = {"oracleIdType": str, "endpoint": dict, "endpoint.value": str, "endpoint.endpointType": str,
+                "currency": str, "isDefault": bool}
+
+
 def _checked(body: dict[str, Any]) -> None:
+    check_types(body, ORACLE_TYPES)
     if body["oracleIdType"] not in PARTY_ID_TYPES:
         raise ApiError("3100", f"Invalid oracleIdType {body['oracleIdType']!r}")
 
@@ -75,6 +80,7 @@ async def update_oracle(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = parse_json(await request.body())
     require(body)
+    check_types(body, ORACLE_TYPES)
     row = _oracle_or_error(hub, request.path_params["ID"])
     endpoint = body.get("endpoint") or {}
     merged = {

@@ -97,19 +97,14 @@ def _store(hub: Hub, req: FspiopRequest, *, replace: bool) -> None:
 async def post_participant(hub: Hub, req: FspiopRequest) -> Response:
     if "SubId" not in req.params:
         check_source(hub, req, "3200", REQUESTER_NOT_FOUND)
-
-    async def work() -> None:
-        _store(hub, req, replace=False)
-
-    hub.outbox.spawn(work(), "POST /participants")
+    _check_currency(req.body)
+    _store(hub, req, replace=False)  # stored before the 202; the answer is a callback
     return Response(status_code=202)
 
 
 async def put_participant(hub: Hub, req: FspiopRequest) -> Response:
-    async def work() -> None:
-        _store(hub, req, replace=True)
-
-    hub.outbox.spawn(work(), "PUT /participants")
+    _check_currency(req.body)
+    _store(hub, req, replace=True)  # stored before the 200
     return Response(status_code=200)
 
 
@@ -132,22 +127,22 @@ async def get_participant(hub: Hub, req: FspiopRequest) -> Response:
     return Response(status_code=202)
 
 
-async def delete_participant(hub: Hub, req: FspiopRequest) -> Response:
+def _delete(hub: Hub, req: FspiopRequest) -> None:
     params = party_params(req)
+    if params["partyIdType"] not in PARTY_ID_TYPES:
+        _error(hub, req, params, "3040")
+        return
+    if not participant_known(hub, req.source):
+        _error(hub, req, params, "3200", REQUESTER_NOT_FOUND)
+        return
+    if not delete_party(hub, params):
+        _error(hub, req, params, "3040")
+        return
+    _callback(hub, req, req.source, _put_type(params), params, {"fspId": req.source})
 
-    async def work() -> None:
-        if params["partyIdType"] not in PARTY_ID_TYPES:
-            _error(hub, req, params, "3040")
-            return
-        if not participant_known(hub, req.source):
-            _error(hub, req, params, "3200", REQUESTER_NOT_FOUND)
-            return
-        if not delete_party(hub, params):
-            _error(hub, req, params, "3040")
-            return
-        _callback(hub, req, req.source, _put_type(params), params, {"fspId": req.source})
 
-    hub.outbox.spawn(work(), "DELETE /participants")
+async def delete_participant(hub: Hub, req: FspiopRequest) -> Response:
+    _delete(hub, req)  # deleted before the 202; the answer is a callback
     return Response(status_code=202)
 
 
@@ -198,21 +193,37 @@ def _batch(hub: Hub, req: FspiopRequest) -> None:
     _callback(hub, req, req.destination or req.source, "FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT", ids, body)
 
 
-async def post_batch(hub: Hub, req: FspiopRequest) -> Response:
-    items = req.body.get("partyList")
-    if not isinstance(items, list) or not items:
-        raise ApiError("3102", "/body/partyList must be a non-empty list")
+MAX_BATCH = 10000  # ALS: partyList maxItems
+
+
+def check_party_list(body: dict[str, Any]) -> None:
+    """ALS validates the batch against its schema before answering (openapi-backend: the first ajv error; a wrong
+    type is 3101, a missing property 3102, a wrong item count or a type outside the enum 3100), so nothing is
+    accepted and then dropped."""
+    items = body["partyList"]
+    if not isinstance(items, list):
+        raise ApiError("3101", "/body/partyList must be array")
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise ApiError("3100", f"/body/partyList must have 1 to {MAX_BATCH} items")
     for index, item in enumerate(items):
-        if not isinstance(item, dict) or not item.get("partyIdType") or not item.get("partyIdentifier"):
-            raise ApiError("3102", f"/body/partyList/{index} must have required properties 'partyIdType', "
-                                   f"'partyIdentifier'")
-        if item["partyIdType"] not in PARTY_ID_TYPES:  # the schema's enum: 3100, before anything is stored
+        if not isinstance(item, dict):
+            raise ApiError("3101", f"/body/partyList/{index} must be object")
+        for key in ("partyIdType", "partyIdentifier"):
+            if key not in item:
+                raise ApiError("3102", f"/body/partyList/{index} must have required property '{key}'")
+        if item["partyIdType"] not in PARTY_ID_TYPES:
             raise ApiError("3100", f"/partyList/{index}/partyIdType must be equal to one of the allowed values")
+    _check_currency(body)
 
-    async def work() -> None:
-        _batch(hub, req)
 
-    hub.outbox.spawn(work(), "POST /participants batch")
+def _check_currency(body: dict[str, Any]) -> None:
+    if body.get("currency") is not None and not isinstance(body["currency"], str):
+        raise ApiError("3101", "/body/currency must be string")
+
+
+async def post_batch(hub: Hub, req: FspiopRequest) -> Response:
+    check_party_list(req.body)
+    _batch(hub, req)  # every party stored before the 200; the results are a callback
     return Response(status_code=200)
 
 

@@ -11,6 +11,10 @@ that is not a participant is refused at once (400/3101 "invalid fspiop-source he
 then dropped (the error had nowhere to go). An unknown FSPIOP-Destination: ALS ≤ v15 answers 3200 "Destination
 FSP not found"; the current ALS deletes the party's oracle entry and answers 3204 "No proxy found to start
 inter-scheme discovery flow" (its discovery fallback, with no proxies configured).
+
+Registrations and deletions (``POST``/``PUT``/``DELETE /participants…``, the batch; ``participants.py``) are
+committed before their answer: the hub acknowledges only what it has stored. Lookups store nothing; they are
+answered by callbacks in the background.
 """
 
 from __future__ import annotations

@@ -32,11 +32,7 @@ if TYPE_CHECKING:
 async def put_fx_transfer(hub: Hub, req: FspiopRequest) -> Response:
     syntax.fx_fulfil(req)
     check_completed_timestamp(req)
-
-    async def work() -> None:
-        fulfil(hub, req)
-
-    hub.outbox.spawn(work(), "PUT /fxTransfers")
+    fulfil(hub, req)  # stored before the 200 (the hub acknowledges only what it has stored)
     return Response(status_code=200)
 
 
@@ -122,10 +118,7 @@ def resent(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> None:
 
 
 async def put_fx_transfer_error(hub: Hub, req: FspiopRequest) -> Response:
-    async def work() -> None:
-        fxp_error(hub, req)
-
-    hub.outbox.spawn(work(), "PUT /fxTransfers error")
+    fxp_error(hub, req)  # stored before the 200
     return Response(status_code=200)
 
 

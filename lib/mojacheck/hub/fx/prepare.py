@@ -1,10 +1,11 @@
 """ml-api-adapter + central-ledger prepare of a conversion (``POST /fxTransfers``), its GET, and the PATCH the hub
 refuses (fx.md §4.1–4.3, §4.6–4.7).
 
-202 after the synchronous checks; then, in one transaction: duplicate check, validation (the first failing rule
-wins, 3100), the liquidity/NDC check of the payer DFSP in the **source** currency (4001/4200 with the release's
-rule), the reservation of ``sourceAmount`` on that position and the watch-list entry that links the conversion to
-the transfer named by ``determiningTransferId``. Then the payer's request goes to the FXP unchanged.
+After the synchronous checks, in one transaction committed before the 202 (the hub acknowledges only what it has
+stored): duplicate check, validation (the first failing rule wins, 3100), the liquidity/NDC check of the payer DFSP
+in the **source** currency (4001/4200 with the release's rule), the reservation of ``sourceAmount`` on that position
+and the watch-list entry that links the conversion to the transfer named by ``determiningTransferId``. Then the
+payer's request goes to the FXP unchanged, in the background.
 """
 
 from __future__ import annotations
@@ -141,11 +142,7 @@ def duplicate(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> No
 
 async def post_fx_transfer(hub: Hub, req: FspiopRequest) -> Response:
     expiration = syntax.fx_transfer_request(req)
-
-    async def work() -> None:
-        prepare(hub, req, expiration)
-
-    hub.outbox.spawn(work(), "POST /fxTransfers")
+    prepare(hub, req, expiration)  # committed before the 202, as POST /transfers
     return Response(status_code=202)
 
 

@@ -94,11 +94,7 @@ def forward_quote(hub: Hub, req: FspiopRequest) -> None:
 
 async def post_fx_quote(hub: Hub, req: FspiopRequest) -> Response:
     syntax.fx_quote_request(req)
-
-    async def work() -> None:
-        forward_quote(hub, req)
-
-    hub.outbox.spawn(work(), "POST /fxQuotes")
+    forward_quote(hub, req)  # the quote record (duplicate detection) is committed before the 202
     return Response(status_code=202)
 
 

@@ -5,7 +5,8 @@ checked (participants, endpoints) and forwarded, resends and modified resends al
 a quote is remembered by id and body hash: the same id and body is forwarded again, another body is 3106 "Modified
 request - Quote <id> is a duplicate but hashes dont match" to the payer (and for an answer, "Update for quote <id> is
 a duplicate but hashes don't match" to the payee). quoting-service keeps no expiry: a resend after the quote's
-expiration is treated as any resend.
+expiration is treated as any resend. POST /quotes answers 202 once that record is committed; relays (PUT, GET)
+keep no state, so there is nothing to store before their answer.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from mojacheck.hub.als.parties import active
 from mojacheck.hub.db import now_iso
 from mojacheck.hub.headers import relayed
 from mojacheck.hub.validation import FspiopRequest, fspiop
-from mojacheck.hub.web import ApiError, body_hash, log
+from mojacheck.hub.web import ApiError, body_hash, check_types, log
 from mojacheck.server import DeliveryResult
 
 if TYPE_CHECKING:
@@ -72,37 +73,38 @@ def _is_duplicate_conflict(hub: Hub, quote_id: str, payer: str, payee: str, dige
 NOT_ACCEPTED = ("converter", "currencyConversion")
 
 
+def route_quote(hub: Hub, req: FspiopRequest) -> None:
+    """Check the payer and payee, record the quote (duplicate detection), forward it; errors go back as callbacks."""
+    quote_id, payer = str(req.body["quoteId"]), req.source
+    payee = req.destination or str(((req.body.get("payee") or {}).get("partyIdInfo") or {}).get("fspId") or "")
+    if ledger.participant(hub.db, payer) is None:
+        log.warning("POST /quotes from unknown FSP %r dropped (3202)", payer)
+        return
+    if not active(hub, payer):
+        # quoting-service: an inactive payer is "Unsupported participant", Payer FSP ID not found.
+        hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3202", f"Payer FSP {payer!r} is inactive",
+                            trigger=req.headers)
+        return
+    problem = _payee_problem(hub, payee, str(req.body["amount"]["currency"]))
+    if problem is not None:
+        hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3201", problem.replace("{id}", quote_id),
+                            trigger=req.headers)
+        return
+    if _is_duplicate_conflict(hub, quote_id, payer, payee, body_hash(req.body)):
+        hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3106",
+                            f"Quote {quote_id} is a duplicate but hashes dont match", trigger=req.headers)
+        return
+    url = hub.outbox.url(payee, QUOTES_ENDPOINT, {}, "/quotes")
+    assert url is not None
+    headers = relayed(req.headers, "POST", destination=payee)
+    hub.outbox.relay("POST", url, headers, req.raw, on_failure=_fail_back(hub, payer, quote_id, payee, req))
+
+
 async def post_quote(hub: Hub, req: FspiopRequest) -> Response:
     if extra := [name for name in NOT_ACCEPTED if name in req.body]:
         raise ApiError("3103", f"/body must NOT have additional properties: {', '.join(extra)}")
-    quote_id, payer = str(req.body["quoteId"]), req.source
-    payee = req.destination or str(((req.body.get("payee") or {}).get("partyIdInfo") or {}).get("fspId") or "")
-
-    async def work() -> None:
-        if ledger.participant(hub.db, payer) is None:
-            log.warning("POST /quotes from unknown FSP %r dropped (3202)", payer)
-            return
-        if not active(hub, payer):
-            # quoting-service: an inactive payer is "Unsupported participant", Payer FSP ID not found.
-            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3202", f"Payer FSP {payer!r} is inactive",
-                                trigger=req.headers)
-            return
-        problem = _payee_problem(hub, payee, str(req.body["amount"]["currency"]))
-        if problem is not None:
-            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3201", problem.replace("{id}", quote_id),
-                                trigger=req.headers)
-            return
-        if _is_duplicate_conflict(hub, quote_id, payer, payee, body_hash(req.body)):
-            hub.outbox.error_to(payer, "quotes", {"ID": quote_id}, "3106",
-                                f"Quote {quote_id} is a duplicate but hashes dont match",
-                                trigger=req.headers)
-            return
-        url = hub.outbox.url(payee, QUOTES_ENDPOINT, {}, "/quotes")
-        assert url is not None
-        headers = relayed(req.headers, "POST", destination=payee)
-        hub.outbox.relay("POST", url, headers, req.raw, on_failure=_fail_back(hub, payer, quote_id, payee, req))
-
-    hub.outbox.spawn(work(), "POST /quotes")
+    check_types(req.body, {"payee": dict, "payer": dict, "payee.partyIdInfo": dict, "amount.currency": str})
+    route_quote(hub, req)  # the quote is recorded before the 202; only the forward is in the background
     return Response(status_code=202)
 
 

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from mojacheck.hub import ledger
 from mojacheck.hub.db import HUB_NAME, Database, now_iso
 from mojacheck.hub.settlement import store as st
-from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.hub.web import ApiError, check_types, guarded, parse_json, require
 from mojacheck.server import numbers_response
 
 if TYPE_CHECKING:
@@ -117,6 +117,7 @@ async def post_settlement(request: Request) -> Response:
     hub = _hub(request)
     body = parse_json(await request.body())
     require(body, "settlementModel", "reason", "settlementWindows")
+    check_types(body, {"settlementModel": str, "reason": str}, joi=True)
     settlement_id = create(hub.db, body)
     return numbers_response(st.settlement_item(hub.db, st.settlement_or_error(hub.db, settlement_id)))
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from mojacheck.hub.db import Database, now_iso
-from mojacheck.hub.web import ApiError
+from mojacheck.hub.web import ApiError, to_int
 
 OPEN, CLOSED, PROCESSING = "OPEN", "CLOSED", "PROCESSING"
 PENDING_SETTLEMENT, SETTLED, ABORTED = "PENDING_SETTLEMENT", "SETTLED", "ABORTED"
@@ -27,10 +27,8 @@ def journal(db: Database, entity: str, entity_id: int, state: str, reason: str |
 
 
 def int_param(text: Any, what: str) -> int:
-    try:
-        return int(str(text))
-    except ValueError:
-        raise ApiError("3100", f"{what} must be an integer, got {text!r}") from None
+    """An id from the path, query or body: 3100 naming ``what`` unless it is a safe integer (as Joi refuses)."""
+    return to_int(text, what)
 
 
 # -- windows --------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from mojacheck.fspiop import error_body
 from mojacheck.hub.db import Database, now_iso
 from mojacheck.hub.settlement import ledger as sl
 from mojacheck.hub.settlement import store as st
-from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.hub.web import ApiError, check_types, guarded, parse_json, require, to_int
 from mojacheck.server import numbers_response
 
 if TYPE_CHECKING:
@@ -99,9 +99,25 @@ def _close_content(db: Database, settlement_id: int, state: str, reason: str | N
         st.recompute_window(db, window_id, reason)
 
 
-def update_accounts(db: Database, settlement_id: int, participants: Any) -> dict[str, Any]:
+ACCOUNT_TYPES = {"id": (str, int), "state": str, "reason": str, "externalReference": str}
+
+
+def _check_participants(participants: Any) -> None:
+    """central-settlement validates the body (Joi) before anything moves: a wrong type is refused, by name."""
     if not isinstance(participants, list):
         raise ApiError("3100", "participants must be a list")
+    for i, p in enumerate(participants):
+        if not isinstance(p, dict):
+            raise ApiError("3100", f"/body/participants/{i} must be object")  # Joi object.base
+        check_types(p, {"id": (str, int), "accounts": list}, joi=True)
+        for j, wanted in enumerate(p.get("accounts") or []):
+            if not isinstance(wanted, dict):
+                raise ApiError("3100", f"/body/participants/{i}/accounts/{j} must be object")
+            check_types(wanted, ACCOUNT_TYPES, joi=True)
+
+
+def update_accounts(db: Database, settlement_id: int, participants: Any) -> dict[str, Any]:
+    _check_participants(participants)
     with db.tx():
         settlement = st.settlement_or_error(db, settlement_id)
         current = {a["account_id"]: a for a in st.accounts_of(db, settlement_id)}
@@ -156,8 +172,8 @@ def abort(db: Database, settlement_id: int, reason: str) -> dict[str, Any]:
 
 def _as_int(value: Any) -> int | None:
     try:
-        return int(str(value))
-    except ValueError:
+        return to_int(value, "id")
+    except ApiError:
         return None
 
 
@@ -167,6 +183,7 @@ async def put_settlement(request: Request) -> Response:
     body = parse_json(await request.body())
     if not isinstance(body, dict):
         raise ApiError("3101", "Body must be a JSON object")
+    check_types(body, {"state": str, "reason": str}, joi=True)
     if "state" in body:
         require(body, "reason")
         if body["state"] != st.ABORTED:
@@ -208,6 +225,7 @@ async def put_part(request: Request) -> Response:
     pid = accounts[0]["participant_id"]
     if "aid" in request.path_params:
         require(body, "state", "reason")
+        check_types(body, ACCOUNT_TYPES, joi=True)
         wanted = [{**body, "id": accounts[0]["account_id"]}]
     else:
         require(body, "accounts")

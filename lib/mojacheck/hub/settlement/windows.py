@@ -22,7 +22,7 @@ from starlette.routing import Route
 from mojacheck.hub import ledger
 from mojacheck.hub.db import Database, now_iso
 from mojacheck.hub.settlement import store as st
-from mojacheck.hub.web import ApiError, guarded, parse_json, require
+from mojacheck.hub.web import ApiError, check_types, guarded, parse_json, require
 from mojacheck.server import numbers_response
 
 if TYPE_CHECKING:
@@ -127,6 +127,7 @@ async def post_window(request: Request) -> Response:
     window_id = st.int_param(request.path_params["id"], "settlementWindowId")
     body = parse_json(await request.body())
     require(body, "state", "reason")
+    check_types(body, {"state": str, "reason": str}, joi=True)
     if body["state"] != st.CLOSED:
         raise ApiError("3100", f"state must be CLOSED, got {body['state']!r}")
     new_id = close_window(hub.db, window_id, str(body["reason"]))

@@ -91,32 +91,33 @@ def _store(hub: Hub, body: dict[str, Any], dfsp: str) -> bool:
     return True
 
 
-async def post_consent(hub: Hub, req: FspiopRequest) -> Response:
+def register_consent(hub: Hub, req: FspiopRequest) -> None:
+    """Verify and store the consent, make the auth-service its ALS owner, answer (or refuse) by callback."""
     body, consent_id = req.body, str(req.body["consentId"])
+    problem = _credential_problem(body)
+    if problem is not None:
+        code, detail = problem
+        _error(hub, req, CONSENTS, consent_id, code, detail, [
+            {"key": "authServiceParticipant", "value": _me(req)},
+            {"key": "transitionFailure", "value": "RegisterConsent: start -> consentVerified"}])
+        return
+    if not _store(hub, body, req.source):
+        _error(hub, req, CONSENTS, consent_id, "7213", f"Consent {consent_id} is already registered")
+        return
+    failure = als.register_party(hub, {"partyIdType": "CONSENT", "partyIdentifier": consent_id}, _me(req), None)
+    if failure is not None:
+        with hub.db.tx():
+            hub.db.execute("DELETE FROM tp_consent WHERE consent_id = ?", (consent_id,))
+        _error(hub, req, CONSENTS, consent_id, "7200", f"ALS registration failed: {failure[1]}")
+        return
+    verified = {**body["credential"], "status": "VERIFIED"}
+    deliver(hub, method="PUT", family=CONSENTS, endpoint_type=f"{TP}CONSENT_PUT", path=f"/consents/{consent_id}",
+            source=_me(req), destination=req.source, body={"scopes": body["scopes"], "credential": verified},
+            ident=consent_id)
 
-    async def work() -> None:
-        problem = _credential_problem(body)
-        if problem is not None:
-            code, detail = problem
-            _error(hub, req, CONSENTS, consent_id, code, detail, [
-                {"key": "authServiceParticipant", "value": _me(req)},
-                {"key": "transitionFailure", "value": "RegisterConsent: start -> consentVerified"}])
-            return
-        if not _store(hub, body, req.source):
-            _error(hub, req, CONSENTS, consent_id, "7213", f"Consent {consent_id} is already registered")
-            return
-        failure = als.register_party(hub, {"partyIdType": "CONSENT", "partyIdentifier": consent_id}, _me(req), None)
-        if failure is not None:
-            with hub.db.tx():
-                hub.db.execute("DELETE FROM tp_consent WHERE consent_id = ?", (consent_id,))
-            _error(hub, req, CONSENTS, consent_id, "7200", f"ALS registration failed: {failure[1]}")
-            return
-        verified = {**body["credential"], "status": "VERIFIED"}
-        deliver(hub, method="PUT", family=CONSENTS, endpoint_type=f"{TP}CONSENT_PUT", path=f"/consents/{consent_id}",
-                source=_me(req), destination=req.source, body={"scopes": body["scopes"], "credential": verified},
-                ident=consent_id)
 
-    hub.outbox.spawn(work(), "auth-service POST /consents")
+async def post_consent(hub: Hub, req: FspiopRequest) -> Response:
+    register_consent(hub, req)  # stored before the 202 (the hub acknowledges only what it has stored)
     return Response(status_code=202)
 
 
@@ -175,25 +176,21 @@ def revoke(hub: Hub, consent_id: str) -> tuple[Row | None, str | None]:
 
 async def delete_consent(hub: Hub, req: FspiopRequest) -> Response:
     consent_id = req.params["ID"]
-
-    async def work() -> None:
-        row, revoked_at = revoke(hub, consent_id)
-        if revoked_at is None or row is None:
-            state = "not known" if row is None else f"already {row['status']}"
-            _error(hub, req, CONSENTS, consent_id, "7213", f"Consent {consent_id} is {state}")
-            return
-        patch = {"status": "REVOKED", "revokedAt": revoked_at}
-        for party in dict.fromkeys((req.source, str(row["participant_id"]))):
-            deliver(hub, method="PATCH", family=CONSENTS, endpoint_type=f"{TP}CONSENT_PATCH",
-                    path=f"/consents/{consent_id}", source=_me(req), destination=party, body=patch, ident=consent_id)
-        log.info("consent %s revoked at the request of %s", consent_id, req.source)
-
-    hub.outbox.spawn(work(), "auth-service DELETE /consents")
+    row, revoked_at = revoke(hub, consent_id)  # committed before the 202
+    if revoked_at is None or row is None:
+        state = "not known" if row is None else f"already {row['status']}"
+        _error(hub, req, CONSENTS, consent_id, "7213", f"Consent {consent_id} is {state}")
+        return Response(status_code=202)
+    patch = {"status": "REVOKED", "revokedAt": revoked_at}
+    for party in dict.fromkeys((req.source, str(row["participant_id"]))):
+        deliver(hub, method="PATCH", family=CONSENTS, endpoint_type=f"{TP}CONSENT_PATCH",
+                path=f"/consents/{consent_id}", source=_me(req), destination=party, body=patch, ident=consent_id)
+    log.info("consent %s revoked at the request of %s", consent_id, req.source)
     return Response(status_code=202)
 
 
 routes = [
-    Route("/consents", tp_route(post_consent, "consents.put", required=("consentId", "scopes", "credential")),
+    Route("/consents", tp_route(post_consent, "auth.consents.post", required=("consentId", "scopes", "credential")),
           methods=["POST"]),
     Route("/consents/{ID}", tp_route(delete_consent), methods=["DELETE"]),
     Route("/thirdpartyRequests/verifications",

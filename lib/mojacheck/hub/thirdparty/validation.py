@@ -18,8 +18,8 @@ from starlette.responses import Response
 
 from mojacheck.fspiop import parse_content_type, resource_of, validate_headers
 from mojacheck.fspiop.errors import HeaderError
-from mojacheck.hub.validation import MAX_BODY, FspiopRequest
-from mojacheck.hub.web import ApiError, Handler, guarded, parse_json
+from mojacheck.hub.validation import FspiopRequest
+from mojacheck.hub.web import MAX_BODY, ApiError, Handler, guarded, parse_json
 
 if TYPE_CHECKING:
     from mojacheck.hub.context import Hub
@@ -116,6 +116,10 @@ BODY_RULES: dict[str, tuple[tuple[str, Check], ...]] = {
     "consents.put": (("scopes", SCOPES), ("credential", obj), ("credential.credentialType", one_of(*CREDENTIAL_TYPES)),
                      ("credential.status", one_of("PENDING", "VERIFIED"))),
     "consents.patch": (),
+    # The hub's auth-service (POST /auth-service/consents): auth-service's own schema, ConsentsPostRequestAUTH.
+    "auth.consents.post": (("consentId", correlation_id), ("scopes", SCOPES), ("credential", obj),
+                           ("credential.credentialType", one_of(*CREDENTIAL_TYPES)),
+                           ("credential.status", one_of("PENDING", "VERIFIED")), ("credential.genericPayload", obj)),
     "transactions.post": (("transactionRequestId", correlation_id), ("payee", obj), ("payer", obj),
                           ("payer.partyIdType", text), ("payer.partyIdentifier", text),
                           ("amountType", one_of("SEND", "RECEIVE")), ("amount", money), ("transactionType", obj)),

@@ -7,6 +7,7 @@ reported 0–interval seconds after the expiration, never before it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -38,11 +39,19 @@ def sweep_once(hub: Hub, now: float | None = None) -> int:
     return len(due) + fx_expiry.sweep_once(hub, moment)
 
 
-async def sweep_forever(hub: Hub, interval: float) -> None:
-    """Run until cancelled; one failing sweep is logged and the next one still runs."""
+async def sweep_forever(hub: Hub, interval: float, *,
+                        before: Sequence[Callable[[Hub, float], int]] = ()) -> None:
+    """Run until cancelled; one failing sweep is logged and the next one still runs.
+
+    ``before``: sweeps of transfers that belong to something bigger (bulk items), run first with the same clock
+    reading, so this sweep never reports such a transfer on its own.
+    """
     while True:
         await asyncio.sleep(interval)
+        now = datetime.now(UTC).timestamp()
         try:
-            sweep_once(hub)
+            for other in before:
+                other(hub, now)
+            sweep_once(hub, now)
         except Exception:
             log.exception("expiry sweep failed")

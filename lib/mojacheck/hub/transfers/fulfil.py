@@ -15,7 +15,8 @@
    an error aborts the transfer and is relayed to the payer.
 
 ml-api-adapter's synchronous check comes first: a ``completedTimestamp`` in the future or older than the maximum
-fulfil time is refused with 400/3100 and nothing else happens.
+fulfil time is refused with 400/3100 and nothing else happens. Each outcome is one transaction, committed before
+the 200 (the hub acknowledges only what it has stored); the notifications are delivered in the background.
 """
 
 from __future__ import annotations
@@ -70,19 +71,12 @@ async def put_transfer(hub: Hub, req: FspiopRequest) -> Response:
     if req.body["transferState"] not in ("RECEIVED", "RESERVED", "COMMITTED", "ABORTED"):
         raise ApiError("3101", "/body/transferState must be one of RECEIVED, RESERVED, COMMITTED, ABORTED")
     check_completed_timestamp(req)
-
-    async def work() -> None:
-        answer(hub, req, _action(req))
-
-    hub.outbox.spawn(work(), "PUT /transfers")
+    answer(hub, req, _action(req))  # stored before the 200
     return Response(status_code=200)
 
 
 async def put_transfer_error(hub: Hub, req: FspiopRequest) -> Response:
-    async def work() -> None:
-        answer(hub, req, ABORT)
-
-    hub.outbox.spawn(work(), "PUT /transfers error")
+    answer(hub, req, ABORT)  # stored before the 200
     return Response(status_code=200)
 
 

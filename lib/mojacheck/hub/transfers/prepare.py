@@ -1,8 +1,9 @@
 """ml-api-adapter + central-ledger prepare and GET of transfers (behaviour ref §5.3, §7, §9).
 
-POST /transfers answers 202 after the synchronous checks; validation, the duplicate check, the position
-check and the forward to the payee happen in a background task. Prepare decides RESERVED, INVALID or
-ABORTED_REJECTED in one transaction with the position change.
+POST /transfers answers 202 once the prepare is stored, as ml-api-adapter answers once the message is durable:
+the duplicate check, validation and the position check run before the answer and decide RESERVED, INVALID or
+ABORTED_REJECTED in one committed transaction with the position change; what they decide reaches the FSPs as
+callbacks (the forward to the payee, error callbacks), delivered in the background.
 """
 
 from __future__ import annotations
@@ -99,10 +100,26 @@ def prepare(hub: Hub, req: FspiopRequest, expiration: datetime) -> None:
     if existing is not None:
         duplicate(hub, req, existing, digest)
         return
+    error = record_prepare(hub, req, expiration, digest)
+    if error is not None:
+        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), error[0], description=error[2],
+                            trigger=req.headers)
+        return
+    forward_prepare(hub, req, str(req.body["payeeFsp"]))
+
+
+def record_prepare(hub: Hub, req: FspiopRequest, expiration: datetime, digest: str) -> tuple[str, str, str] | None:
+    """Validation and the position check in one transaction: the transfer row is stored RESERVED (payer's, or for
+    a dependent transfer the FXP's, position raised) or INVALID/ABORTED_REJECTED; returns the error (code, the
+    cause central-ledger stores, the description the payer is told) or None when reserved.
+
+    Sends nothing: a single prepare reports to the payer, a bulk records the outcome per item (``hub/bulk``).
+    """
+    transfer_id = str(req.body["transferId"])
     fx = dependent.plan(hub, transfer_id)  # the conversion(s) this transfer completes, if any (release 17)
     reasons = validation_reasons(hub, req, expiration, payer_account=fx is None) + (fx.reasons if fx else [])
     amount = Decimal(str(req.body["amount"]["amount"]))
-    payer, payee, currency = str(req.body["payerFsp"]), str(req.body["payeeFsp"]), str(req.body["amount"]["currency"])
+    payer, currency = str(req.body["payerFsp"]), str(req.body["amount"]["currency"])
     # Who is reserved: the payer, or for a dependent transfer the FXP in the conversion's target currency.
     holder, held_currency, held = (fx.fxp, fx.currency, fx.amount) if fx else (payer, currency, amount)
     # (code, what central-ledger stores as the cause, what the payer is told); None: reserved
@@ -124,11 +141,7 @@ def prepare(hub: Hub, req: FspiopRequest, expiration: datetime) -> None:
         else:
             ts.set_state(hub, transfer_id, state, error_code=error[0], error_description=error[1],
                          completed_timestamp=now_iso())
-    if error is not None:
-        hub.outbox.error_to(req.source, "transfers", ts.params(transfer_id), error[0], description=error[2],
-                            trigger=req.headers)
-        return
-    forward_prepare(hub, req, payee)
+    return error
 
 
 def forward_prepare(hub: Hub, req: FspiopRequest, payee: str) -> None:
@@ -157,11 +170,7 @@ def duplicate(hub: Hub, req: FspiopRequest, row: sqlite3.Row, digest: str) -> No
 
 async def post_transfer(hub: Hub, req: FspiopRequest) -> Response:
     expiration = check_syntax(req)
-
-    async def work() -> None:
-        prepare(hub, req, expiration)
-
-    hub.outbox.spawn(work(), "POST /transfers")
+    prepare(hub, req, expiration)  # committed before the 202: a crash after it loses no acknowledged prepare
     return Response(status_code=202)
 
 

@@ -1,0 +1,1 @@
+"""transaction-requests-service: ``/transactionRequests`` and ``/authorizations`` as the stateless relay it is."""

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from mojacheck.evidence.prose import prose
-from mojacheck.fspiop.headers import RESOURCE_MIN_VERSIONS
+from mojacheck.fspiop.headers import LIBRARY_DEFAULT_VERSIONS, RESOURCE_MIN_VERSIONS
 
 RELEASES = ("13", "14", "17")
 
@@ -115,7 +115,7 @@ class Expectations:
     def hub_version(self, resource: str) -> str:
         """The Content-Type version of a message the hub originates about `resource` ("transfers", "quotes"…)."""
         return dict(self.resource_versions).get(resource) or RESOURCE_MIN_VERSIONS.get(resource) \
-            or self.hub_content_version
+            or LIBRARY_DEFAULT_VERSIONS.get(resource) or self.hub_content_version
 
     def accepts(self, version: str) -> bool:
         """Whether the hub accepts FSPIOP `version` ("2.0") in Content-Type."""

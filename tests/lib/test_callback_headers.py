@@ -64,3 +64,31 @@ def test_the_hubs_signature_is_verified_when_its_key_is_known() -> None:
     signed = jws.signed_headers(GOOD, json.dumps({"a": 1}, separators=(",", ":")).encode(), private)
     assert verdict(signed, hub_key=public) == ()
     assert any("does not verify" in p for p in verdict(GOOD, hub_key=public))
+
+
+def _hub(resource: str, uri: str, *, to: str = "payer", version: str = "1.1") -> dict[str, str]:
+    return {"content-type": f"application/vnd.interoperability.{resource}+json;version={version}",
+            "date": http_date(), "fspiop-source": "Hub", "fspiop-destination": to, "fspiop-uri": uri,
+            "fspiop-http-method": "PUT"}
+
+
+def test_mojaloop_quirks_are_the_contract_where_they_occur_and_nowhere_else() -> None:
+    # bulk-api-adapter's BULK_TRANSFERS_PUT template: the receiving FSP's name before the resource
+    bulk = _hub("bulkTransfers", "/payer/bulkTransfers/1")
+    assert check_headers("PUT", "/bulkTransfers/1", "payer", bulk, {}, hub_name="Hub", hub_version="1.1").problems == ()
+    other = check_headers("PUT", "/bulkTransfers/1", "payer", _hub("bulkTransfers", "/payee/bulkTransfers/1"), {},
+                          hub_name="Hub", hub_version="1.1").problems
+    assert any("not a /bulkTransfers path" in p for p in other)
+    # quoting-service's own error about a bulk quote names quotes; its relayed answers may not
+    quirk = _hub("quotes", "/bulkQuotes/1/error")
+    assert check_headers("PUT", "/bulkQuotes/1/error", "payer", quirk, {}, hub_name="Hub",
+                         hub_version="1.1").problems == ()
+    assert check_headers("PUT", "/bulkQuotes/1", "payer", _hub("quotes", "/bulkQuotes/1"), {}, hub_name="Hub",
+                         hub_version="1.1").problems == ("Content-Type names quotes, not bulkQuotes",)
+    # transaction-requests-service bounces the request's own headers with its error
+    bounced = {**_hub("transactionRequests", "/transactionRequests/1/error", to="ghost"), "fspiop-source": "payee"}
+    assert check_headers("PUT", "/transactionRequests/1/error", "payee", bounced, {}, hub_name="Hub",
+                         hub_version="1.1").problems == ()
+    relayed = {**bounced, "fspiop-source": "someone"}
+    assert check_headers("PUT", "/transactionRequests/1/error", "payee", relayed, {}, hub_name="Hub",
+                         hub_version="1.1").problems == ("FSPIOP-Destination 'ghost', not the receiving FSP payee",)

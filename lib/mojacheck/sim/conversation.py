@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from mojacheck.fspiop import request_headers
+from mojacheck.fspiop import jws, request_headers
 from mojacheck.server.delivery import Delivery, DeliveryResult
 from mojacheck.server.jsonutil import dumps
 from mojacheck.sim.config import SimConfig
@@ -84,11 +84,18 @@ class Conversations:
         resource = path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
         headers = request_headers(resource, fsp, destination, version=version,
                                   accept=method in ("GET", "POST", "DELETE"))
+        # What an FSP's connector sends with every message (and signs, when it signs), as the payee role does.
+        headers["FSPIOP-URI"] = path.split("?", 1)[0]
+        headers["FSPIOP-HTTP-Method"] = method
+        data = None if body is None else dumps(body)
+        key_file = self.config.signing_key_file(fsp)
+        if key_file is not None:
+            headers["FSPIOP-Signature"] = jws.sign(headers, data or b"", jws.load_private_key(key_file))
         token = self.config.bearer()
         if token:
             headers["Authorization"] = f"Bearer {token}"
         url = self.config.url_for(resource, path)
-        result = await self.delivery.send(method, url, headers, None if body is None else dumps(body))
+        result = await self.delivery.send(method, url, headers, data)
         self.inbox.record(direction="out", fsp=fsp, method=method, path=path, resource=resource, headers=headers,
                           body=body, status=result.status, url=url, deliveryError=result.error,
                           elapsedMs=round(result.elapsed_ms, 1))

@@ -169,6 +169,7 @@ class PaymentUser(FastHttpUser):
     def on_start(self) -> None:
         plan, payer = STATE.plan, STATE.payer
         assert plan is not None and payer is not None
+        self.client.client.cookiejar = None  # FSPIOP has no cookies: skip the jar on every request
         number = next(PaymentUser._numbers)
         self.flows = Flows(payer, plan.payees[number % len(plan.payees)], self._send, self._fire,
                            seed=payer.index * 100_003 + number)

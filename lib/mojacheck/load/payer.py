@@ -112,7 +112,7 @@ class Flows:
         self._quote: dict[str, Any] | None = None  # a quote's answer to reuse for `transfer` payments
 
     def next_kind(self) -> str:
-        return self.random.choices(self.kinds, self.weights)[0]
+        return self.kinds[0] if len(self.kinds) == 1 else self.random.choices(self.kinds, self.weights)[0]
 
     def run(self, kind: str) -> r.Payment:
         rec = r.Payment(kind, self.payer.index, self.payer.name, time.time(), currency=self.plan.currency,

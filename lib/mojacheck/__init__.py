@@ -78,6 +78,7 @@ __all__ = [
     "fx_flows",
     "get_transfer",
     "glue",
+    "load",
     "lookup",
     "new_id",
     "participant_of",
@@ -108,6 +109,7 @@ _LAZY_MODULES = {
     "errors_steps": ".steps.errors",
     "fx": ".steps.fx",  # FX steps (25_fx, 40_settlement)
     "fx_flows": ".steps.fx_flows",
+    "load": ".steps.load",  # load tests (50_load): runs `mojacheck load` as a subprocess, reads and shows its results
 }
 _LAZY_NAMES = {"Tally": ".steps.settlement", "check_ledger_balanced": ".steps.settlement",
                "settle_pending": ".steps.settlement"}

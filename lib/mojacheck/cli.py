@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_publish(commands)
     _add_load(commands)
     _add_null_hub(commands)
+    _add_bench(commands)
     return parser
 
 
@@ -420,6 +421,45 @@ def _null_hub(ns: argparse.Namespace) -> int:
 
     serve(NullHub(), host=ns.host, port=ns.port, log_level=ns.log_level)
     return 0
+
+
+# ---------------------------------------------------------------- bench
+
+
+def _csv_ints(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
+    return values
+
+
+def _add_bench(commands: argparse._SubParsersAction) -> None:
+    from mojacheck.runner.bench import FIGURES
+
+    p = _command(commands, "bench", _bench, help="measure the speed figures (suite, notebook overhead, P2P, hub "
+                                                 "throughput, generator ceiling) against issue 15's baselines",
+                 description="Measure on this machine and print each figure beside its baseline and target; "
+                             "medians of --runs runs; results also to outputs/bench/<UTC>.json.",
+                 epilog="exit codes: 0 every chosen figure was measured, 2 one could not be. Never a verdict.")
+    p.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
+    p.add_argument("--only", default=",".join(FIGURES), help=f"figures, comma-separated (default: all of "
+                                                              f"{','.join(FIGURES)})")
+    p.add_argument("--levels", type=_csv_ints, default=[1, 8, 32, 64], help="in-flight levels for hub (1,8,32,64)")
+    p.add_argument("--duration", type=float, default=15.0, metavar="S", help="seconds per load run (default 15)")
+    p.add_argument("--p2p-payments", type=int, default=100, help="payments per P2P latency run (default 100)")
+    p.add_argument("--out", type=Path, default=None, help="default: outputs/bench/<UTC>.json")
+    p.add_argument("--root", type=Path, default=None, help="project root (default: found from cwd)")
+
+
+def _bench(ns: argparse.Namespace) -> int:
+    from mojacheck.runner.bench import BenchOptions, bench
+
+    return bench(BenchOptions(runs=ns.runs, only=[f.strip() for f in ns.only.split(",") if f.strip()],
+                              levels=ns.levels, duration_s=ns.duration, p2p_payments=ns.p2p_payments, out=ns.out,
+                              root=ns.root))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mojacheck.fspiop import callback_headers
-from mojacheck.server.delivery import AiohttpDelivery
+from mojacheck.server.delivery import make_delivery
 
 __all__ = ["NullHub"]
 
@@ -39,7 +39,7 @@ class NullHub:
 
     def __init__(self) -> None:
         self.endpoints: dict[tuple[str, str], str] = {}
-        self.delivery = AiohttpDelivery(timeout=10.0)
+        self.delivery = make_delivery(timeout=10.0)  # the lean default: the stub must cost as little as it can
         self.tasks: set[asyncio.Task[None]] = set()
         self.answered = 0
 

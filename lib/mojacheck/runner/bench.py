@@ -3,9 +3,10 @@ number the issue measured before the work ("today") and its target; medians of `
 
 Figures: the default suite's wall time; a minimal notebook's cost through the runner against a bare nbclient kernel
 (paired, same run); P2P latency through the notebook library; e2e transfers per second at 1/8/32/64 in flight and
-the e2e p95 at 100/s (hub, simulator and Locust all on this machine); the load generator's ceiling against the null
-hub. Results go to ``outputs/bench/<UTC>.json`` with the machine's load average, so trends show. A benchmark, never
-a test: nothing here passes or fails, it prints.
+the e2e p95 at 100/s (hub, simulator and Locust all on this machine; hub and simulator log at warning for these, so
+the figure is the hub's and not its request log's); the load generator's ceiling against the null hub. Results go
+to ``outputs/bench/<UTC>.json`` with the machine's load average, so trends show. A benchmark, never a test: nothing
+here passes or fails, it prints.
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ def _p2p(b: fig.Bed, o: BenchOptions, samples: Samples, details: Details, out: T
 
 
 def _hub(b: fig.Bed, o: BenchOptions, samples: Samples, details: Details, out: TextIO) -> None:
+    b = fig.quiet_bed(b)
     with fig.services_of(b):
         for level in o.levels:
             for i in range(o.runs):
@@ -185,6 +187,7 @@ def _hub(b: fig.Bed, o: BenchOptions, samples: Samples, details: Details, out: T
 
 
 def _paced(b: fig.Bed, o: BenchOptions, samples: Samples, details: Details, out: TextIO) -> None:
+    b = fig.quiet_bed(b)
     with fig.services_of(b):
         for i in range(o.runs):
             result = fig.paced_latency(b, 100.0, o.duration_s)

@@ -359,7 +359,9 @@ def _add_load(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help=_SET_HELP)
     p.add_argument("--rate", type=_positive_rate, default=100.0,
                    help="payments started per second in total (default 100; 0: as fast as --users allow)")
-    p.add_argument("--users", type=int, default=32, help="concurrent simulated payers (default 32)")
+    p.add_argument("--users", type=int, default=64, help="simulated payers paying at once (default 64: at 100/s each "
+                                                         "pays every 0.64 s, so a payment may take that long before "
+                                                         "the rate falls)")
     p.add_argument("--duration", type=float, default=30.0, metavar="S", help="seconds of load (default 30)")
     p.add_argument("--ramp", type=float, default=5.0, metavar="S", help="seconds to start every user (default 5)")
     p.add_argument("--mix", default="p2p", help="kinds and weights, e.g. p2p=90,unknown_party=5,expired=5 "

@@ -44,7 +44,7 @@ class LoadOptions:
     params_file: Path | None = None
     overrides: Sequence[str] = ()
     rate: float | None = 100.0
-    users: int = 32
+    users: int = 64
     duration_s: float = 30.0
     ramp_s: float = 5.0
     mix: str = "p2p"

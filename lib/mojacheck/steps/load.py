@@ -152,7 +152,7 @@ class LoadRun:
 
 
 def run(params: dict[str, Any], *, out_dir: Path | str | None = None, rate: float | None = 100,
-        users: int = 32, duration_s: float = 30, ramp_s: float = 5, mix: str = "p2p", processes: int | None = None,
+        users: int = 64, duration_s: float = 30, ramp_s: float = 5, mix: str = "p2p", processes: int | None = None,
         amount: str = "1", null_hub: bool = False, echo: bool = True) -> LoadRun:
     """Run ``mojacheck load`` against the hub of ``params`` as a subprocess and read its folder. ``rate`` None
     runs ``users`` payments at once without pacing; ``mix`` is ``p2p=90,unknown_party=5,expired=5`` style."""

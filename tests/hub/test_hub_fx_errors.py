@@ -39,8 +39,9 @@ def _prepare(fx: Fx, body: dict) -> None:
 
 
 def _state(fx: Fx, fsp: str, cid: str) -> str:
-    fx.hub.fspiop("GET", f"/fxTransfers/{cid}", fsp, version="2.0")
+    # Counted before the GET: the hub's answer may arrive before the GET's own 202 does.
     seen = len([i for i in fx.receiver.find(fsp, "PUT", f"/fxTransfers/{cid}") if i.headers["fspiop-source"] == "Hub"])
+    fx.hub.fspiop("GET", f"/fxTransfers/{cid}", fsp, version="2.0")
     item = fx.receiver.wait(lambda i: i.fsp == fsp and i.method == "PUT" and i.path == f"/fxTransfers/{cid}"
                             and i.headers["fspiop-source"] == "Hub"
                             and len([j for j in fx.receiver.find(fsp, "PUT", i.path)

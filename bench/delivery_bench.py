@@ -80,27 +80,27 @@ async def _cell(kind: str, url: str, n: int, concurrency: int) -> tuple[float, i
 
     # Warm the pool so connection setup is not measured as throughput.
     await asyncio.gather(*(delivery.send("PUT", f"{url}/transfers/w", HEADERS, BODY) for _ in range(concurrency)))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     await delivery.aclose()
-    return n / elapsed, failures
+    return n / elapsed, cpu / n * 1e6, failures
 
 
 async def _bench(args: argparse.Namespace, port: int) -> None:
     url = f"http://127.0.0.1:{port}"
-    print(f"{'kind':<8} {'conc':>5} {'req/s':>9} {'failed':>7}")
+    print(f"{'kind':<8} {'conc':>5} {'req/s':>9} {'client CPU µs/req':>18} {'failed':>7}")
     for kind in args.kinds:
         for conc in args.concurrency:
-            rate, failed = await _cell(kind, url, args.requests, conc)
-            print(f"{kind:<8} {conc:>5} {rate:>9.0f} {failed:>7}")
+            rate, cpu_us, failed = await _cell(kind, url, args.requests, conc)
+            print(f"{kind:<8} {conc:>5} {rate:>9.0f} {cpu_us:>18.0f} {failed:>7}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 50])
-    parser.add_argument("--kinds", nargs="+", default=["aiohttp", "httpx"])
+    parser.add_argument("--kinds", nargs="+", default=["raw", "aiohttp", "httpx"])
     args = parser.parse_args(argv)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

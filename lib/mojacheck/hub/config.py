@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from mojacheck.server.delivery import DEFAULT_KIND
+
 TOKEN_ENV = "MOJACHECK_BEARER_TOKEN"
 
 
@@ -26,5 +28,5 @@ class HubConfig:
     on_us_transfers: bool = False
     supported_versions: tuple[str, ...] | None = None  # None: the release's own list
     bearer_token: str | None = field(default_factory=_token_from_env)
-    delivery_kind: str = "aiohttp"
+    delivery_kind: str = DEFAULT_KIND
     delivery_timeout_s: float = 10.0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from mojacheck.server.delivery import DEFAULT_KIND
+
 BEARER_ENV = "MOJACHECK_BEARER_TOKEN"
 DEFAULT_INBOX_SIZE = 20_000
 
@@ -22,7 +24,7 @@ class SimConfig:
     routes: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     bearer_token: str | None = None
-    delivery: str = "aiohttp"
+    delivery: str = DEFAULT_KIND
     timeout: float = 10.0
     inbox_size: int = DEFAULT_INBOX_SIZE
     quote_ttl_s: int = 60

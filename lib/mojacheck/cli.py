@@ -116,8 +116,8 @@ def _add_hub(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--on-us", action="store_true", help="allow transfers with payer = payee")
     p.add_argument("--supported-versions", type=_versions, default=None, metavar="V,V",
                    help="FSPIOP versions accepted, e.g. 1.0,1.1 (default: the release's own list)")
-    p.add_argument("--delivery", choices=("raw", "aiohttp", "httpx"), default="raw",
-                   help="outbound HTTP client (default raw: see server/delivery.py)")
+    p.add_argument("--delivery", choices=("aiohttp", "httpx"), default="aiohttp",
+                   help="outbound HTTP client (default aiohttp: see server/delivery.py)")
     _add_log_level(p)
 
 
@@ -164,8 +164,8 @@ def _add_sim(commands: argparse._SubParsersAction) -> None:
                    help="per-resource hub URL, e.g. parties=http://als:4002 (repeatable)")
     p.add_argument("--secret", type=_pair, action="append", default=[], metavar="FSP=SECRET",
                    help="ILP secret of an FSP")
-    p.add_argument("--delivery", choices=("raw", "aiohttp", "httpx"), default="raw",
-                   help="outbound HTTP client (default raw: see server/delivery.py)")
+    p.add_argument("--delivery", choices=("aiohttp", "httpx"), default="aiohttp",
+                   help="outbound HTTP client (default aiohttp: see server/delivery.py)")
     p.add_argument("--timeout", type=float, default=10.0, help="outbound request timeout, seconds")
     p.add_argument("--inbox-size", type=int, default=None, help="items the inbox keeps (default 20000)")
     _add_log_level(p)

@@ -1,13 +1,11 @@
-"""Every Delivery implementation against a real local server; failures are results, not exceptions."""
+"""Both Delivery implementations against a real local server; failures are results, not exceptions."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from starlette.applications import Starlette
@@ -17,7 +15,7 @@ from starlette.routing import Route
 
 from mojacheck.server import Delivery, DeliveryResult, ServerThread, make_delivery
 
-KINDS = ["raw", "aiohttp", "httpx"]
+KINDS = ["aiohttp", "httpx"]
 
 
 async def echo(request: Request) -> Response:
@@ -105,99 +103,3 @@ def test_reusable_across_event_loops(server: ServerThread, kind: str) -> None:
 def test_unknown_kind() -> None:
     with pytest.raises(ValueError, match="unknown delivery kind"):
         make_delivery("curl")
-
-
-# ---------------------------------------------------------------- the raw client's own edges
-
-
-@contextmanager
-def raw_server(answer: bytes, *, close_after: bool) -> Iterator[str]:
-    """A socket server that answers every request on a connection with ``answer`` (and closes the connection after
-    the first when ``close_after``, without saying so: a keep-alive the server dropped while idle)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    stop = threading.Event()
-
-    def serve(conn: socket.socket) -> None:
-        with conn:
-            buffer = b""
-            while not stop.is_set():
-                data = conn.recv(65536)
-                if not data:
-                    return
-                buffer += data
-                while b"\r\n\r\n" in buffer:
-                    head, _, rest = buffer.partition(b"\r\n\r\n")
-                    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                                   if line.lower().startswith(b"content-length:")), 0)
-                    if len(rest) < length:
-                        break
-                    buffer = rest[length:]
-                    conn.sendall(answer)
-                    if close_after:
-                        return
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        stop.set()
-        sock.close()
-
-
-def test_raw_retries_on_a_fresh_connection_when_the_server_dropped_the_idle_one() -> None:
-    with raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", close_after=True) as url:
-        delivery = make_delivery("raw")
-
-        async def three() -> list[DeliveryResult]:
-            try:
-                return [await delivery.send("PUT", f"{url}/x/{i}", {}, b"{}") for i in range(3)]
-            finally:
-                await delivery.aclose()
-
-        results = asyncio.run(three())
-    assert [(r.status, r.body, r.error) for r in results] == [(200, b"ok", None)] * 3
-
-
-def test_raw_reads_a_chunked_answer_and_keeps_the_connection() -> None:
-    answer = b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
-    with raw_server(answer, close_after=False) as url:
-        delivery = make_delivery("raw")
-
-        async def two() -> list[DeliveryResult]:
-            try:
-                return [await delivery.send("POST", f"{url}/x", {"A": "1"}, b"{}") for _ in range(2)]
-            finally:
-                await delivery.aclose()
-
-        results = asyncio.run(two())
-    assert [(r.status, r.body) for r in results] == [(202, b"abcde")] * 2
-
-
-def test_raw_refuses_a_header_that_would_split_the_request(server: ServerThread) -> None:
-    result = asyncio.run(make_delivery("raw").send("PUT", f"{server.url}/echo", {"X-Evil": "a\r\nX-Injected: 1"},
-                                                   b"{}"))
-    assert result.status is None and "line break" in (result.error or "")
-
-
-def test_raw_runs_on_uvloop_as_the_servers_do(server: ServerThread) -> None:
-    uvloop = pytest.importorskip("uvloop")
-
-    async def go() -> DeliveryResult:
-        delivery = make_delivery("raw")
-        try:
-            return await delivery.send("PUT", f"{server.url}/echo", {"X-Test": "1"}, b"{}")
-        finally:
-            await delivery.aclose()
-
-    result = uvloop.run(go())
-    assert result.status == 200 and json.loads(result.body)["headers"]["x-test"] == "1"

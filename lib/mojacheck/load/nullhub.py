@@ -39,7 +39,7 @@ class NullHub:
 
     def __init__(self) -> None:
         self.endpoints: dict[tuple[str, str], str] = {}
-        self.delivery = make_delivery(timeout=10.0)  # the lean default: the stub must cost as little as it can
+        self.delivery = make_delivery(timeout=10.0)
         self.tasks: set[asyncio.Task[None]] = set()
         self.answered = 0
 

@@ -1,6 +1,7 @@
-"""nox sessions: `run` (the suite against params/local.yaml by default), `upgrade`, `tests`, `lint`, `mojacheck`
-(any mojacheck command), `fuzz` (schema-fuzz the embedded hub), and the nightly recipes run for real (each installs
-what it needs into its own venv; none is part of `tests`): `container`, `gitlab`, `airflow`, `site`.
+"""nox sessions: `run` (the suite against params/local.yaml by default), `upgrade`, `tests`, `lint`, `bench` (speed
+figures), `mojacheck` (any mojacheck command), `fuzz` (schema-fuzz the embedded hub), and the nightly recipes run
+for real (each installs what it needs into its own venv; none is part of `tests`): `container`, `gitlab`, `airflow`,
+`site`.
 
     nox -s run                              # embedded hub + simulator, every notebook
     nox -s run -- --set hub.release=13      # anything after -- goes to `mojacheck run`
@@ -13,6 +14,8 @@ what it needs into its own venv; none is part of `tests`): `container`, `gitlab`
     nox -s airflow                          # examples/airflow DAGs under `airflow dags test` (Airflow 3; 2.x too)
     nox -s site                             # `mojacheck publish` over real runs, checked in headless Chromium
     nox -s fuzz -- --spec settlement=PATH   # schema-fuzz the embedded hub (bench/fuzz_hub.py), a few minutes
+    nox -s bench                            # speed figures vs issue 15's baselines, outputs/bench/<UTC>.json
+    nox -s bench -- --only hub --duration 60 --levels 64                       # anything after -- goes to bench
 
 `run`, `upgrade` and `tests` first make sure the official FSPIOP API definitions are in the user's cache
 (`mojacheck specs`), so callback bodies are validated on a fresh machine. `run`, `upgrade` and `mojacheck` end with
@@ -144,6 +147,16 @@ def mojacheck_command(session: nox.Session) -> None:
     `-- specs`, `-- --help`."""
     _install(session)
     _exit_with_mojacheck(session, *(session.posargs or ["--help"]))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The speed figures (`mojacheck bench`): suite wall time, a notebook's overhead against a bare kernel, P2P
+    latency, hub throughput at 1/8/32/64 in flight, the e2e p95 at 100/s, the load generator's ceiling; each beside
+    issue 15's baseline, medians of 3 runs, into outputs/bench/<UTC>.json. A few minutes; a benchmark, not a test."""
+    _install(session)
+    _fetch_specs(session)
+    _exit_with_mojacheck(session, "bench", *session.posargs)
 
 
 @nox.session

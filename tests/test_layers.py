@@ -3,6 +3,8 @@
 * ``fspiop`` (with the exception tree) imports nothing of ours but itself;
 * ``server`` stands on ``fspiop``; ``hub`` and ``sim`` stand on ``fspiop`` and ``server`` only, never on each other
   nor on anything above (the hub must behave the same for any FSP; the simulator must work against any hub);
+* ``load`` (the load engine) stands on ``fspiop`` and ``server`` only, like the simulator: it must work against any
+  hub; the runner may import it (it starts Locust as a process), the face never does;
 * the face (``steps``, ``clients``, ``evidence``, ``params``, ``expectations``, the package itself) reaches the hub
   and simulator over HTTP: it imports neither, nor the runner;
 * ``reports`` only reads artefacts: never the runner, hub or simulator;
@@ -31,10 +33,11 @@ FLOORS: dict[str, set[str]] = {  # floor → the floors it may import (itself in
     "server": {"fspiop", "server"},
     "hub": {"fspiop", "server", "hub"},
     "sim": {"fspiop", "server", "sim"},
+    "load": {"fspiop", "server", "load"},  # the load engine: Locust workers, null hub, reconciler (as processes)
     "face": {"fspiop", "face"},
     "reports": {"fspiop", "face", "reports"},
-    "runner": {"fspiop", "face", "reports", "runner"},
-    "cli": {"fspiop", "server", "hub", "sim", "face", "reports", "runner", "cli"},
+    "runner": {"fspiop", "face", "reports", "load", "runner"},
+    "cli": {"fspiop", "server", "hub", "sim", "load", "face", "reports", "runner", "cli"},
     "main": {"cli", "main"},
 }
 _FACE = ("steps", "clients", "evidence", "params", "expectations")

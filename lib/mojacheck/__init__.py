@@ -83,6 +83,7 @@ __all__ = [
     "fx_flows",
     "get_transfer",
     "glue",
+    "load",
     "lookup",
     "new_id",
     "operator_steps",
@@ -124,6 +125,7 @@ _LAZY_MODULES = {
     "operator_steps": ".steps.operator",
     "request_to_pay": ".steps.request_to_pay",
     "bulk": ".steps.bulk",
+    "load": ".steps.load",  # load tests (50_load): runs `mojacheck load` as a subprocess, reads and shows its results
 }
 _LAZY_NAMES = {"Tally": ".steps.settlement", "check_ledger_balanced": ".steps.settlement",
                "settle_pending": ".steps.settlement"}

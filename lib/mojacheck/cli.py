@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_upgrade(commands)
     _add_specs(commands)
     _add_publish(commands)
+    _add_load(commands)
+    _add_null_hub(commands)
+    _add_bench(commands)
     return parser
 
 
@@ -52,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.command is None:
         parser.print_usage()
         return EXIT_USAGE
-    if ns.command in ("hub", "sim"):  # uvicorn handles SIGTERM/SIGINT itself: a graceful shutdown
+    if ns.command in ("hub", "sim", "null-hub"):  # uvicorn handles SIGTERM/SIGINT itself: a graceful shutdown
         return int(ns.handler(ns))
     from mojacheck.runner.interrupt import Interrupted, stopping_on_signals
 
@@ -128,7 +131,8 @@ def _add_hub(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--jws-validate", action="store_true",
                    help="validate FSPs' signatures (JWS_VALIDATE; releases that have it)")
     p.add_argument("--jws-keys-dir", metavar="DIR", help="<fspId>.pem public keys or certificates of the FSPs")
-    p.add_argument("--delivery", choices=("aiohttp", "httpx"), default="aiohttp")
+    p.add_argument("--delivery", choices=("aiohttp", "httpx"), default="aiohttp",
+                   help="outbound HTTP client (default aiohttp: see server/delivery.py)")
     _add_log_level(p)
 
 
@@ -200,7 +204,8 @@ def _add_sim(commands: argparse._SubParsersAction) -> None:
                    help="per-resource hub URL, e.g. parties=http://als:4002 (repeatable)")
     p.add_argument("--secret", type=_pair, action="append", default=[], metavar="FSP=SECRET",
                    help="ILP secret of an FSP")
-    p.add_argument("--delivery", choices=["aiohttp", "httpx"], default="aiohttp")
+    p.add_argument("--delivery", choices=("aiohttp", "httpx"), default="aiohttp",
+                   help="outbound HTTP client (default aiohttp: see server/delivery.py)")
     p.add_argument("--timeout", type=float, default=10.0, help="outbound request timeout, seconds")
     p.add_argument("--inbox-size", type=int, default=None, help="items the inbox keeps (default 20000)")
     p.add_argument("--jws-keys-dir", metavar="DIR",
@@ -371,6 +376,135 @@ def _publish(ns: argparse.Namespace) -> int:
 
     options = PublishOptions(out=ns.out, envs=ns.envs or (), output_root=ns.output_root, root=ns.root)
     return publish(options).exit_code
+
+
+# ---------------------------------------------------------------- load
+
+
+def _positive_rate(text: str) -> float:
+    value = float(text)
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError(f"expected a rate ≥ 0 (0: unpaced), got {text!r}")
+    return value
+
+
+def _add_load(commands: argparse._SubParsersAction) -> None:
+    p = _command(commands, "load", _load, help="load-test a hub with Locust (each worker a payer FSP) and reconcile",
+                 description="Provision one payer FSP per Locust worker process and a payee party per user, run "
+                             "Locust headless (FSPIOP lookup → quote → transfer, latency from request to callback), "
+                             "then read every sent transfer back from the hub and check positions and the ledger. "
+                             "Writes outputs/load/<UTC>-<hex>/: load.json, payments.jsonl, Locust's CSV and HTML.",
+                 epilog="exit codes: 0 every payment ended as its kind expects and the reconciliation holds (nothing "
+                        "lost, positions and ledger agree); 1 otherwise; 2 the load could not be run. On other "
+                        "machines: mojacheck load --worker --master-host HOST --plan PLAN.json (README).")
+    p.add_argument("--env", default="local", help="params/<ENV>.yaml (default: local)")
+    p.add_argument("--params-file", type=Path, default=None, help="a params file (YAML/JSON) instead of --env")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help=_SET_HELP)
+    p.add_argument("--rate", type=_positive_rate, default=100.0,
+                   help="payments started per second in total (default 100; 0: as fast as --users allow)")
+    p.add_argument("--users", type=int, default=64, help="simulated payers paying at once (default 64: at 100/s each "
+                                                         "pays every 0.64 s, so a payment may take that long before "
+                                                         "the rate falls)")
+    p.add_argument("--duration", type=float, default=30.0, metavar="S", help="seconds of load (default 30)")
+    p.add_argument("--ramp", type=float, default=5.0, metavar="S", help="seconds to start every user (default 5)")
+    p.add_argument("--mix", default="p2p", help="kinds and weights, e.g. p2p=90,unknown_party=5,expired=5 "
+                                                "(kinds: p2p, transfer, unknown_party, expired)")
+    p.add_argument("--amount", default="1", help="amount of each payment (default 1)")
+    p.add_argument("--currency", default=None, help="default: the params' first currency")
+    p.add_argument("--processes", type=int, default=None,
+                   help="Locust worker processes here, each its own payer FSP (default: one per core)")
+    p.add_argument("--null-hub", action="store_true",
+                   help="against a stub that answers every request with its callback at once: the generator's ceiling")
+    p.add_argument("--no-reconcile", dest="reconcile", action="store_false", help="skip reading transfers back")
+    p.add_argument("--out", type=Path, default=None, help="default: outputs/load/<UTC>-<hex>/")
+    p.add_argument("--root", type=Path, default=None, help="project root (default: found from cwd)")
+    dist = p.add_argument_group("several machines (README: load from several machines)")
+    dist.add_argument("--expect-workers", type=int, default=None, metavar="N",
+                      help="be the master: wait for N worker processes started elsewhere with --worker")
+    dist.add_argument("--master-bind-host", default="127.0.0.1", help="where the master listens for workers")
+    dist.add_argument("--master-port", type=int, default=5557)
+    dist.add_argument("--worker", action="store_true", help="be workers of a master at --master-host")
+    dist.add_argument("--master-host", default="127.0.0.1")
+    dist.add_argument("--plan", type=Path, default=None, help="the master's plan.json (a worker's only input)")
+    dist.add_argument("--callback-host", default="127.0.0.1",
+                      help="the address the hub reaches this machine's payer FSPs at (default 127.0.0.1)")
+    dist.add_argument("--callback-bind-host", default="127.0.0.1", help="where the callback receivers listen")
+    dist.add_argument("--callback-port-base", type=int, default=0,
+                      help="worker i listens on BASE+i (default: any free port)")
+
+
+def _load(ns: argparse.Namespace) -> int:
+    from mojacheck.runner.load import LoadOptions, load, run_worker
+
+    if ns.worker:
+        if ns.plan is None:
+            print("mojacheck: load --worker needs --plan (the master's plan.json)", file=sys.stderr)
+            return EXIT_USAGE
+        return run_worker(ns.plan, ns.master_host, ns.master_port, ns.processes, ns.callback_host)
+    options = LoadOptions(
+        env=ns.env, params_file=ns.params_file, overrides=ns.overrides, rate=ns.rate or None, users=ns.users,
+        duration_s=ns.duration, ramp_s=ns.ramp, mix=ns.mix, amount=ns.amount, currency=ns.currency,
+        processes=ns.processes, expect_workers=ns.expect_workers, master_bind_host=ns.master_bind_host,
+        master_port=ns.master_port, callback_host=ns.callback_host, callback_bind_host=ns.callback_bind_host,
+        callback_port_base=ns.callback_port_base, null_hub=ns.null_hub, reconcile=ns.reconcile, out=ns.out,
+        root=ns.root)
+    return load(options).exit_code
+
+
+def _add_null_hub(commands: argparse._SubParsersAction) -> None:
+    p = _command(commands, "null-hub", _null_hub, help="serve a stub hub that answers every request with its "
+                                                       "callback at once (the load generator's ceiling)",
+                 description="A stub hub for `mojacheck load --null-hub`: no ledger, no checks.")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=4050)
+    p.add_argument("--log-level", default="warning")
+
+
+def _null_hub(ns: argparse.Namespace) -> int:
+    from mojacheck.load.nullhub import NullHub
+    from mojacheck.server import serve
+
+    serve(NullHub(), host=ns.host, port=ns.port, log_level=ns.log_level)
+    return 0
+
+
+# ---------------------------------------------------------------- bench
+
+
+def _csv_ints(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
+    return values
+
+
+def _add_bench(commands: argparse._SubParsersAction) -> None:
+    from mojacheck.runner.bench import FIGURES
+
+    p = _command(commands, "bench", _bench, help="measure the speed figures (suite, notebook overhead, P2P, hub "
+                                                 "throughput, generator ceiling) against issue 15's baselines",
+                 description="Measure on this machine and print each figure beside its baseline and target; "
+                             "medians of --runs runs; results also to outputs/bench/<UTC>.json.",
+                 epilog="exit codes: 0 every chosen figure was measured, 2 one could not be. Never a verdict.")
+    p.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
+    p.add_argument("--only", default=",".join(FIGURES), help=f"figures, comma-separated (default: all of "
+                                                              f"{','.join(FIGURES)})")
+    p.add_argument("--levels", type=_csv_ints, default=[1, 8, 32, 64], help="in-flight levels for hub (1,8,32,64)")
+    p.add_argument("--duration", type=float, default=15.0, metavar="S", help="seconds per load run (default 15)")
+    p.add_argument("--p2p-payments", type=int, default=100, help="payments per P2P latency run (default 100)")
+    p.add_argument("--out", type=Path, default=None, help="default: outputs/bench/<UTC>.json")
+    p.add_argument("--root", type=Path, default=None, help="project root (default: found from cwd)")
+
+
+def _bench(ns: argparse.Namespace) -> int:
+    from mojacheck.runner.bench import BenchOptions, bench
+
+    return bench(BenchOptions(runs=ns.runs, only=[f.strip() for f in ns.only.split(",") if f.strip()],
+                              levels=ns.levels, duration_s=ns.duration, p2p_payments=ns.p2p_payments, out=ns.out,
+                              root=ns.root))
 
 
 if __name__ == "__main__":

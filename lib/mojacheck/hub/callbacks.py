@@ -81,6 +81,10 @@ class Outbox:
         self.delivery = delivery
         self.signer = signer
         self.tasks: set[asyncio.Task[Any]] = set()
+        # (fsp, endpoint type) → template: read on every message (several per transfer), written only by the
+        # operator API; dropped whenever the endpoint table changes.
+        self._endpoints: dict[tuple[str, str], str | None] = {}
+        db.watch("endpoint", self._endpoints.clear)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
         """Run ``coro`` in the background; its exceptions are logged, never lost."""
@@ -96,12 +100,16 @@ class Outbox:
         return task
 
     def endpoint(self, fsp: str, endpoint_type: str) -> str | None:
+        key = (fsp, endpoint_type)
+        if key in self._endpoints:
+            return self._endpoints[key]
         row = self.db.one(
             "SELECT e.value FROM endpoint e JOIN participant p ON p.id = e.participant_id "
             "WHERE p.name = ? AND e.type = ?",
             (fsp, endpoint_type),
         )
-        return None if row is None else str(row["value"])
+        value = self._endpoints[key] = None if row is None else str(row["value"])
+        return value
 
     def url(self, fsp: str, endpoint_type: str, params: Mapping[str, str], suffix: str = "") -> str | None:
         template = self.endpoint(fsp, endpoint_type)

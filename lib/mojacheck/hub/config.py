@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from mojacheck.server.delivery import DEFAULT_KIND
+
 TOKEN_ENV = "MOJACHECK_BEARER_TOKEN"
 
 
@@ -41,5 +43,5 @@ class HubConfig:
     jws_keys_dir: str | None = None
     resource_versions: tuple[tuple[str, str], ...] = ()
     bearer_token: str | None = field(default_factory=_token_from_env)
-    delivery_kind: str = "aiohttp"
+    delivery_kind: str = DEFAULT_KIND
     delivery_timeout_s: float = 10.0

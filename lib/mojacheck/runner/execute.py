@@ -6,6 +6,7 @@ rfc3987-syntax), and `mojacheck --help` or `mojacheck hub` should not pay that.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from contextlib import ExitStack
@@ -63,12 +64,26 @@ class NotebookResult:
 
 
 def find_notebooks(notebooks_dir: Path, pattern: str = "*") -> list[Path]:
-    """`NN_*.ipynb` in run order; `pattern` matches the file name or its stem (`20_*`, `*golden*`)."""
+    """`NN_*.ipynb` in run order; `pattern` matches the file name or its stem (`20_*`, `*golden*`).
+
+    A notebook whose metadata says ``"mojacheck": {"on_demand": true}`` (the load test: minutes of load, not a
+    regression check) is left out of the whole suite (`*`, the default) and runs only when a pattern names it
+    (`--notebooks '50*'`)."""
     found = [
         p.resolve() for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb")
         if NOTEBOOK_NAME.match(p.name) and (fnmatch(p.name, pattern) or fnmatch(p.stem, pattern))
+        and (pattern != "*" or not on_demand(p))
     ]
     return sorted(found, key=lambda p: p.name)
+
+
+def on_demand(notebook: Path) -> bool:
+    """Whether the notebook runs only when asked for by name (its metadata ``mojacheck.on_demand``)."""
+    try:
+        metadata = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError):
+        return False  # unreadable: let the run try it and report the error on it
+    return bool((metadata.get("mojacheck") or {}).get("on_demand"))
 
 
 def execute_notebook(

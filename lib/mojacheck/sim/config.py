@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mojacheck.server.delivery import DEFAULT_KIND
+
 BEARER_ENV = "MOJACHECK_BEARER_TOKEN"
 DEFAULT_INBOX_SIZE = 20_000
 
@@ -23,7 +25,7 @@ class SimConfig:
     routes: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     bearer_token: str | None = None
-    delivery: str = "aiohttp"
+    delivery: str = DEFAULT_KIND
     timeout: float = 10.0
     inbox_size: int = DEFAULT_INBOX_SIZE
     quote_ttl_s: int = 60

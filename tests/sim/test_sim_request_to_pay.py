@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sim_support import PAYEE, PAYER, FakeHub, Received, deliver
 
+from mojacheck.clients.wait import wait_until
 from mojacheck.fspiop import new_id
 
 
@@ -38,6 +39,13 @@ def view(sim: httpx.Client, ident: str) -> dict[str, Any]:
     r = sim.get(f"/_sim/requestToPay/{PAYER}/{ident}")
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def settled(sim: httpx.Client, ident: str) -> dict[str, Any]:
+    """The payer's record once it has left RECEIVED: the fulfil's 200 comes back before the payer role, awaiting
+    it in another task, writes its state."""
+    return dict(wait_until(f"request {ident} to settle", lambda: (v := view(sim, ident))["state"] != "RECEIVED" and v,
+                           timeout=5.0))
 
 
 def quote_round(sim: httpx.Client, hub: FakeHub, ident: str) -> dict[str, Any]:
@@ -83,7 +91,7 @@ def test_otp_request_is_received_quoted_authorized_and_paid(sim: httpx.Client, h
     assert asked.headers["accept"].startswith("application/vnd.interoperability.authorizations+json")
     transfer = transfer_round(sim, hub)
     assert transfer["payeeFsp"] == PAYEE and transfer["amount"] == {"amount": "12.5", "currency": "USD"}
-    state = view(sim, ident)
+    state = settled(sim, ident)
     assert state["state"] == "ACCEPTED" and state["transferId"] == transfer["transferId"]
     assert state["authorizations"][0]["answer"]["authenticationInfo"]["authenticationValue"] == state["otp"]
     deliver(sim, "GET", f"/{PAYER}/transactionRequests/{ident}", source=PAYEE, destination=PAYER)
@@ -96,7 +104,7 @@ def test_without_otp_the_payer_pays_after_the_quote(sim: httpx.Client, hub: Fake
     ident = request(sim, hub, r2p_body())
     quote_round(sim, hub, ident)
     transfer_round(sim, hub)
-    assert view(sim, ident)["state"] == "ACCEPTED"
+    assert settled(sim, ident)["state"] == "ACCEPTED"
     assert not [r for r in hub.received if r.path.startswith("/authorizations")]
 
 
@@ -125,7 +133,7 @@ def test_wrong_otp_every_time_rejects_the_request(sim: httpx.Client, hub: FakeHu
     rejected = hub.wait_for(lambda r: r.method == "PUT" and r.path == f"/transactionRequests/{ident}"
                             and r.body.get("transactionRequestState") == "REJECTED")
     assert rejected.body["transactionId"]
-    assert view(sim, ident)["state"] == "REJECTED"
+    assert settled(sim, ident)["state"] == "REJECTED"
     assert not [r for r in hub.received if r.path == "/transfers"]
 
 

@@ -11,14 +11,16 @@ from mojacheck.runner.bench import BenchOptions, bench, render, table
 
 
 def test_the_table_sets_each_median_beside_its_baseline() -> None:
-    rows = table({"suite": [30.0, 20.0, 25.0], "hub.32": [480.0, 500.0, 520.0], "null.p2p": [400.0]})
+    rows = table({"suite.issue15": [30.0, 20.0, 25.0], "hub.32": [480.0, 500.0, 520.0], "null.p2p": [400.0]})
     by = {r["figure"]: r for r in rows}
-    assert by["suite"]["median"] == 25.0 and by["suite"]["today"] == 33.6
-    assert by["suite"]["ratio"] == round(25.0 / 33.6, 3) and (by["suite"]["min"], by["suite"]["max"]) == (20.0, 30.0)
+    assert by["suite.issue15"]["median"] == 25.0 and by["suite.issue15"]["today"] == 33.6
+    assert by["suite.issue15"]["ratio"] == round(25.0 / 33.6, 3)
+    assert (by["suite.issue15"]["min"], by["suite.issue15"]["max"]) == (20.0, 30.0)
     assert by["hub.32"]["ratio"] == round(500 / 241, 3)
     assert by["null.p2p"]["ratio"] is None and by["null.p2p"]["n"] == 1
     lines = render(rows, 3, {"cpus": 2, "load_avg_before": [1.0], "load_avg_after": [1.5]})
-    assert any("default suite, wall" in line and "33.6 s" in line and "25.0 s" in line for line in lines)
+    label = "the 9 notebooks issue 15 timed, wall"
+    assert any(label in line and "33.6 s" in line and "25.0 s" in line for line in lines)
     assert any("load average 1.00 before" in line for line in lines)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from mojacheck.fspiop import callback_headers
 from mojacheck.server.delivery import make_delivery
+from mojacheck.server.serve import read_body
 
 __all__ = ["NullHub"]
 
@@ -46,12 +47,7 @@ class NullHub:
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         status = self.route(scope["method"], scope["path"], headers, body)
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"0")]})

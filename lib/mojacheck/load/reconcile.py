@@ -21,6 +21,7 @@ from mojacheck.fspiop import request_headers
 from mojacheck.fspiop.endpoints import endpoint_values
 from mojacheck.load.wire import PAYER_ENDPOINTS, callback_key
 from mojacheck.server.delivery import AiohttpDelivery
+from mojacheck.server.serve import read_body
 
 __all__ = ["NO_ANSWER", "ReadBack", "read_back"]
 
@@ -63,12 +64,7 @@ class _Inbox:
                        send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         found = callback_key(scope["path"])
         if found is not None:
             future = self.waiting.pop(found[0], None)

@@ -1,12 +1,12 @@
-"""`mojacheck bench` (`nox -s bench`): the speed figures of issue 15, measured on this machine, each beside the
-number the issue measured before the work ("today") and its target; medians of ``--runs`` runs.
+"""`mojacheck bench` (`nox -s bench`): the speed figures of issue 15, measured on this machine, each beside the number
+the issue measured before the work ("today") and its target; medians of ``--runs`` runs.
 
-Figures: the default suite's wall time; a minimal notebook's cost through the runner against a bare nbclient kernel
-(paired, same run); P2P latency through the notebook library; e2e transfers per second at 1/8/32/64 in flight and
-the e2e p95 at 100/s (hub, simulator and Locust all on this machine; hub and simulator log at warning for these, so
-the figure is the hub's and not its request log's); the load generator's ceiling against the null hub. Results go
-to ``outputs/bench/<UTC>.json`` with the machine's load average, so trends show. A benchmark, never a test: nothing
-here passes or fails, it prints.
+Figures: the wall time of the notebooks issue 15 timed and of the whole default suite; a minimal notebook's cost
+through the runner against a bare nbclient kernel (paired, same run); P2P latency through the notebook library; e2e
+transfers per second at 1/8/32/64 in flight and the e2e p95 at 100/s (hub, simulator and Locust all on this machine;
+hub and simulator log at warning for these, so the figure is the hub's and not its request log's); the load
+generator's ceiling against the null hub. Results go to ``outputs/bench/<UTC>.json`` with the machine's load
+average, so trends show. A benchmark, never a test: nothing here passes or fails, it prints.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ class Baseline:
 
 
 BASELINES = {
-    "suite": Baseline("default suite, wall", "s", 33.6, "≤ 20 s", "lower"),
+    "suite.issue15": Baseline("the 9 notebooks issue 15 timed, wall", "s", 33.6, "≤ 20 s", "lower"),
+    "suite": Baseline("whole default suite as it is now, wall", "s", None, "", "lower"),
     "overhead.import": Baseline("notebook vs bare kernel (import mojacheck)", "×", 1.38, "≤ 1.15×", "lower"),
     "overhead.connect": Baseline("notebook vs bare kernel (+ mc.connect)", "×", 1.64, "≤ 1.15×", "lower"),
     "p2p.p50": Baseline("P2P via the library, p50", "ms", 27.7, "≤ 15 ms", "lower"),
@@ -139,12 +140,14 @@ def _suite(b: fig.Bed, o: BenchOptions, samples: Samples, details: Details, out:
     # Warm-up: 10_provisioning on the fresh database, so every timed run meets a provisioned hub (as a nightly does).
     run(RunOptions(env=b.env, root=b.root, notebooks_dir=b.project / "notebooks", notebooks="10*",
                    output_root=b.root / "outputs", stderr=_Quiet()))
-    for i in range(o.runs):
-        result = fig.suite_wall(b)
-        samples.setdefault("suite", []).append(result["wall_s"])
-        details.setdefault("suite", []).append(result)
-        _note(out, f"suite run {i + 1}: {result['wall_s']:.1f} s, {result['checks']} checks, "
-                   f"exit {result['exit_code']}")
+    issue15 = fig.notebook_subset(b, b.root / "suite-issue15", fig.ISSUE15_NOTEBOOKS)
+    for i in range(o.runs):  # paired: the notebooks issue 15 timed, then the whole suite as it has grown since
+        for figure, folder in (("suite.issue15", issue15), ("suite", None)):
+            result = fig.suite_wall(b, folder)
+            samples.setdefault(figure, []).append(result["wall_s"])
+            details.setdefault(figure, []).append(result)
+            _note(out, f"{figure} run {i + 1}: {result['wall_s']:.1f} s, {result['notebooks']} notebooks, "
+                       f"{result['checks']} checks, exit {result['exit_code']}")
 
 
 def _overhead(b: fig.Bed, o: BenchOptions, samples: Samples, details: Details, out: TextIO) -> None:

@@ -96,8 +96,8 @@ def test_participant_needs_hub_accounts_and_model(hub: HubClient) -> None:
 def test_unknown_participant_and_missing_fields(hub: HubClient) -> None:
     r = hub.admin("GET", "/participants/nobody")
     assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3200"
-    r = hub.admin("POST", "/participants", {"currency": CURRENCY})
-    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3102"
+    r = hub.admin("POST", "/participants", {"currency": CURRENCY})  # central-ledger: every Joi failure is 3101
+    assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3101"
     r = hub.http.post("/admin/participants", content=b"{nope", headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["errorInformation"]["errorCode"] == "3101"
 
@@ -276,3 +276,20 @@ def test_participant_currency_and_hub_accounts_errors(hub: HubClient) -> None:
         "errorCode": "3003",
         "errorDescription": "Add Party information error - Hub reconciliation account for the specified currency "
                             "does not exist"}
+
+
+def test_settlement_model_values_and_combinations_as_central_ledger_checks_them(p2p: P2P) -> None:
+    """The route's Joi schema refuses a value outside an enum (3101, like every Joi failure there); the domain then
+    refuses a combination central-services-shared does not list (3000); a missing required boolean is Joi's too."""
+    model = {"name": "IMMEDIATENET", "settlementGranularity": "NET", "settlementInterchange": "BILATERAL",
+             "settlementDelay": "IMMEDIATE", "requireLiquidityCheck": True, "ledgerAccountType": "POSITION",
+             "settlementAccountType": "SETTLEMENT", "autoPositionReset": True}
+    r = p2p.hub.admin("POST", "/settlementModels", model)
+    assert (r.status_code, r.json()["errorInformation"]["errorCode"]) == (400, "3000")
+    assert "combination is not supported" in r.text
+    r = p2p.hub.admin("POST", "/settlementModels", {**model, "settlementGranularity": "SOMETIMES"})
+    assert (r.status_code, r.json()["errorInformation"]["errorCode"]) == (400, "3101")
+    assert "settlementGranularity" in r.text
+    r = p2p.hub.admin("POST", "/settlementModels", {k: v for k, v in model.items() if k != "autoPositionReset"})
+    assert (r.status_code, r.json()["errorInformation"]["errorCode"]) == (400, "3101")
+    assert "autoPositionReset" in r.text

@@ -153,15 +153,15 @@ def to_int(value: Any, what: str, code: str = "3100") -> int:
     return int(text)
 
 
-def require(body: Any, *paths: str) -> None:
-    """3102 naming the first missing field; dotted paths reach into objects ("amount.currency")."""
+def require(body: Any, *paths: str, code: str = "3102") -> None:
+    """3102 (or the service's ``code``) naming the first missing field; dotted paths reach into objects."""
     if not isinstance(body, dict):
         raise ApiError("3101", "Body must be a JSON object")
     for path in paths:
         node: Any = body
         for part in path.split("."):
             if not isinstance(node, dict) or node.get(part) is None:
-                raise ApiError("3102", f"/body must have required property '{path}'")
+                raise ApiError(code, f"/body must have required property '{path}'")
             node = node[part]
 
 
@@ -170,7 +170,8 @@ _TYPE_NAMES = {str: "string", dict: "object", list: "array", bool: "boolean", in
 NUMBER = (int, float)
 
 
-def check_types(body: Any, types: Mapping[str, type | tuple[type, ...]], *, joi: bool = False) -> None:
+def check_types(body: Any, types: Mapping[str, type | tuple[type, ...]], *, joi: bool = False,
+                code: str | None = None) -> None:
     """Refuse the first field (dotted path) present with another JSON type than ``types`` says, naming it.
 
     Mojaloop's services validate bodies against their schemas before anything else. Those on openapi-backend (ALS,
@@ -178,7 +179,8 @@ def check_types(body: Any, types: Mapping[str, type | tuple[type, ...]], *, joi:
     central-settlement; ``joi=True``) convert where Joi does ("true"/"false" are booleans) and report ``string.base``
     as 3101 but ``boolean.base``/``object.base``/``array.base``/``number.base`` as 3100 (central-services-error-
     handling ``createFSPIOPErrorFromJoiError``). Either way a value the hub cannot use is refused by name instead of
-    failing later (a value SQLite cannot store, a method a string lacks).
+    failing later (a value SQLite cannot store, a method a string lacks). ``code`` is the one code a service gives
+    every validation failure (central-ledger: 3101, see ``hub/admin/common.INVALID``).
     """
     for path, expected in types.items():
         node: Any = body
@@ -192,8 +194,8 @@ def check_types(body: Any, types: Mapping[str, type | tuple[type, ...]], *, joi:
         if joi and bool in kinds and isinstance(node, str) and node.lower() in ("true", "false"):
             continue
         names = " or ".join(dict.fromkeys(_TYPE_NAMES[k] for k in kinds))
-        code = "3100" if joi and str not in kinds else "3101"
-        raise ApiError(code, f"/body/{path.replace('.', '/')} must be {names}")
+        given = code or ("3100" if joi and str not in kinds else "3101")
+        raise ApiError(given, f"/body/{path.replace('.', '/')} must be {names}")
 
 
 def as_bool(value: Any) -> bool:

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 
+# central-ledger's hapi server reformats every Joi validation failure as 3101 Malformed syntax (its server-wide
+# routes.validate.failAction in src/shared/setup.js, the same from v13 on; no admin route sets its own): a missing,
+# mistyped or out-of-range field alike. central-settlement boomifies instead, so its Joi codes differ.
+INVALID = "3101"
+
 
 def participant_or_missing(hub: Hub, name: str, *, active: bool = False) -> sqlite3.Row:
     row = ledger.participant(hub.db, name)

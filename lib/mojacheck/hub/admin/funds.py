@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mojacheck.hub import ledger
-from mojacheck.hub.admin.common import check_currency, participant_or_missing
+from mojacheck.hub.admin.common import INVALID, check_currency, participant_or_missing
 from mojacheck.hub.db import HUB_NAME, Database, now_iso
 from mojacheck.hub.web import NUMBER, ApiError, check_types, guarded, parse_json, require, to_int
 
@@ -58,9 +58,8 @@ def _settlement_account(hub: Hub, name: str, account_id: str, currency: str | No
 
 
 def _int(text: str) -> int:
-    # central-ledger's server-wide failAction makes every Joi failure on the funds routes 3101 (Malformed syntax);
-    # beyond JavaScript's safe integers the id is no number either (SQLite could not hold it anyway).
-    return to_int(text, '"id"', "3101")
+    # beyond JavaScript's safe integers the id is no number either (SQLite could not hold it anyway)
+    return to_int(text, '"id"', INVALID)
 
 
 def _hub_reconciliation(db: Database, currency: str) -> sqlite3.Row:
@@ -71,11 +70,12 @@ def _hub_reconciliation(db: Database, currency: str) -> sqlite3.Row:
 
 
 def _validated(body: Any) -> Decimal:
-    """central-ledger's Joi schema of the funds request (3102 missing, 3101 malformed, 3100 out of range)."""
-    require(body, "transferId", "externalReference", "action", "reason", "amount.amount", "amount.currency")
+    """central-ledger's Joi schema of the funds request: every failure 3101 (``common.INVALID``)."""
+    require(body, "transferId", "externalReference", "action", "reason", "amount.amount", "amount.currency",
+            code=INVALID)
     check_types(body, {"transferId": str, "externalReference": str, "action": str, "reason": str,
                        "amount.amount": (str, *NUMBER), "amount.currency": str, "extensionList": dict,
-                       "extensionList.extension": list})
+                       "extensionList.extension": list}, code=INVALID)
     if not _TRANSFER_ID.match(str(body["transferId"])):
         raise ApiError("3101", '"transferId" fails to match the required pattern')
     if body["action"] not in (FUNDS_IN, FUNDS_OUT_RESERVE):
@@ -84,11 +84,11 @@ def _validated(body: Any) -> Decimal:
     try:
         amount = ledger.to_decimal(body["amount"]["amount"])
     except ValueError:
-        raise ApiError("3100", '"amount" must be a number') from None
+        raise ApiError(INVALID, '"amount" must be a number') from None
     if amount <= 0:
-        raise ApiError("3100", '"amount" must be a positive number')
+        raise ApiError(INVALID, '"amount" must be a positive number')
     if amount != amount.quantize(Decimal("0.0001")):
-        raise ApiError("3100", '"amount" must have no more than 4 decimal places')
+        raise ApiError(INVALID, '"amount" must have no more than 4 decimal places')
     return amount
 
 
@@ -138,8 +138,8 @@ def _book(db: Database, acct: sqlite3.Row, action: str, amount: Decimal, transfe
 async def finish_funds_out(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = parse_json(await request.body())
-    require(body, "reason")
-    check_types(body, {"action": str, "reason": str})  # a value SQLite cannot store is refused by name
+    require(body, "reason", code=INVALID)
+    check_types(body, {"action": str, "reason": str}, code=INVALID)  # a value SQLite cannot store is refused by name
     action = body.get("action")
     if action not in (FUNDS_OUT_COMMIT, FUNDS_OUT_ABORT):
         raise ApiError("3101", f'"action is missing or not supported" must be one of [{FUNDS_OUT_COMMIT}, '

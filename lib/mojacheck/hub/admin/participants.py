@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mojacheck.hub import ledger
-from mojacheck.hub.admin.common import check_currency, participant_or_missing
+from mojacheck.hub.admin.common import INVALID, check_currency, participant_or_missing
 from mojacheck.hub.admin.funds import funds_routes
 from mojacheck.hub.db import HUB_NAME, now_iso
 from mojacheck.hub.web import NUMBER, ApiError, as_bool, check_types, guarded, parse_json, require, to_int
@@ -43,7 +43,7 @@ def _hub(request: Request) -> Hub:
 
 async def _json(request: Request, *required: str) -> dict[str, Any]:
     body = parse_json(await request.body())
-    require(body, *required)
+    require(body, *required, code=INVALID)
     return body
 
 
@@ -100,7 +100,7 @@ def _check_hub_accounts(hub: Hub, currency: str) -> None:
 async def create_participant(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "name", "currency")
-    check_types(body, {"name": str, "currency": str, "isProxy": bool}, joi=True)
+    check_types(body, {"name": str, "currency": str, "isProxy": bool}, joi=True, code=INVALID)
     name, currency = str(body["name"]), str(body["currency"])
     if not 2 <= len(name) <= 30:
         raise ApiError("3101", "name length must be between 2 and 30 characters")
@@ -135,7 +135,7 @@ async def create_participant(request: Request) -> Response:
 async def update_participant(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "isActive")
-    check_types(body, {"isActive": bool}, joi=True)
+    check_types(body, {"isActive": bool}, joi=True, code=INVALID)
     row = participant_or_missing(hub, request.path_params["name"])
     with hub.db.tx():
         hub.db.execute("UPDATE participant SET is_active = ? WHERE id = ?", (int(as_bool(body["isActive"])), row["id"]))
@@ -147,7 +147,7 @@ async def update_participant(request: Request) -> Response:
 async def create_hub_account(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "type", "currency")
-    check_types(body, {"type": str, "currency": str}, joi=True)
+    check_types(body, {"type": str, "currency": str}, joi=True, code=INVALID)
     check_currency(body["currency"])
     row = ledger.participant(hub.db, request.path_params["name"])
     if row is None:
@@ -185,7 +185,7 @@ async def get_accounts(request: Request) -> Response:
 async def update_account(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "isActive")
-    check_types(body, {"isActive": bool}, joi=True)
+    check_types(body, {"isActive": bool}, joi=True, code=INVALID)
     row = participant_or_missing(hub, request.path_params["name"])
     acct = hub.db.one("SELECT * FROM account WHERE id = ?", (_int_id(request.path_params["id"]),))
     if acct is None:
@@ -201,13 +201,13 @@ async def update_account(request: Request) -> Response:
 
 
 def _int_id(text: str) -> int:
-    return to_int(text, "account id")  # Joi number().integer(): not a (safe) number is 3100
+    return to_int(text, "account id", INVALID)  # Joi number().integer().positive(), reformatted as 3101
 
 
 async def add_endpoint(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "type", "value")
-    check_types(body, {"type": str, "value": str}, joi=True)
+    check_types(body, {"type": str, "value": str}, joi=True, code=INVALID)
     if not _ENDPOINT_TYPE.match(str(body["type"])):
         raise ApiError("3101", f"unknown endpoint type {body['type']!r}")
     row = participant_or_missing(hub, request.path_params["name"])
@@ -236,7 +236,7 @@ async def get_endpoints(request: Request) -> Response:
 async def initial_position_and_limits(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "currency", "limit.type", "limit.value")
-    check_types(body, LIMIT_TYPES, joi=True)
+    check_types(body, LIMIT_TYPES, joi=True, code=INVALID)
     name, currency = request.path_params["name"], str(body["currency"])
     value = _money(body["limit"]["value"], "limit.value")
     initial = _money(body.get("initialPosition") or 0, "initialPosition")
@@ -313,7 +313,7 @@ async def get_all_limits(request: Request) -> Response:
 async def adjust_limits(request: Request) -> Response:
     hub = _hub(request)
     body = await _json(request, "currency", "limit.type", "limit.value")
-    check_types(body, LIMIT_TYPES, joi=True)
+    check_types(body, LIMIT_TYPES, joi=True, code=INVALID)
     name, currency = request.path_params["name"], str(body["currency"])
     value = _money(body["limit"]["value"], "limit.value")
     participant_or_missing(hub, name)

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mojacheck.hub.admin.common import INVALID
 from mojacheck.hub.web import ApiError, as_bool, check_types, guarded, parse_json, require
 
 if TYPE_CHECKING:
@@ -20,6 +21,9 @@ ENUMS = {
     "settlementDelay": ("IMMEDIATE", "DEFERRED"),
 }
 ACCOUNT_TYPES = ("POSITION", "SETTLEMENT", "INTERCHANGE_FEE", "INTERCHANGE_FEE_SETTLEMENT")
+# (delay, granularity, interchange) combinations central-services-shared accepts (enums ValidSettlementModels).
+VALID_MODELS = {("IMMEDIATE", "GROSS", "BILATERAL"), ("DEFERRED", "GROSS", "BILATERAL"),
+                ("DEFERRED", "NET", "BILATERAL"), ("DEFERRED", "NET", "MULTILATERAL")}
 
 
 def model_item(row: sqlite3.Row) -> dict[str, Any]:
@@ -41,11 +45,13 @@ def model_item(row: sqlite3.Row) -> dict[str, Any]:
 def _validate(hub: Hub, body: dict[str, Any]) -> None:
     check_types(body, {"name": str, **dict.fromkeys(ENUMS, str), "currency": str, "ledgerAccountType": str,
                        "settlementAccountType": str, "requireLiquidityCheck": bool, "autoPositionReset": bool},
-                joi=True)
-    reasons = [f"{key} must be one of {', '.join(allowed)}" for key, allowed in ENUMS.items()
-               if body[key] not in allowed]
-    if reasons:
-        raise ApiError("3000", ". ".join(reasons))
+                joi=True, code=INVALID)
+    for key, allowed in ENUMS.items():  # the route's Joi valid() lists, before the domain sees the body
+        if body[key] not in allowed:
+            raise ApiError(INVALID, f'"{key}" must be one of [{", ".join(allowed)}]')
+    if (body["settlementDelay"], body["settlementGranularity"], body["settlementInterchange"]) not in VALID_MODELS:
+        raise ApiError("3000", "Invalid settlement model definition - delay-granularity-interchange combination is "
+                               "not supported")
     if body["ledgerAccountType"] not in ACCOUNT_TYPES:
         raise ApiError("3003", "Ledger account type was not found")
     if body["settlementAccountType"] not in ACCOUNT_TYPES:
@@ -57,7 +63,8 @@ def _validate(hub: Hub, body: dict[str, Any]) -> None:
 async def create_model(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = parse_json(await request.body())
-    require(body, "name", *ENUMS, "ledgerAccountType", "settlementAccountType")
+    require(body, "name", *ENUMS, "ledgerAccountType", "settlementAccountType", "requireLiquidityCheck",
+            "autoPositionReset", code=INVALID)
     _validate(hub, body)
     with hub.db.tx():
         hub.db.execute(
@@ -91,8 +98,8 @@ async def get_model(request: Request) -> Response:
 async def update_model(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = parse_json(await request.body())
-    require(body, "isActive")
-    check_types(body, {"isActive": bool}, joi=True)
+    require(body, "isActive", code=INVALID)
+    check_types(body, {"isActive": bool}, joi=True, code=INVALID)
     row = _model_or_error(hub, request.path_params["name"])
     with hub.db.tx():
         hub.db.execute("UPDATE settlement_model SET is_active = ? WHERE id = ?",

@@ -60,3 +60,27 @@ def test_html_is_rendered_in_the_background_and_a_failure_is_a_warning(tmp_path:
     export.close()
     assert "<html" in (tmp_path / "10_good.html").read_text()
     assert "warning: no HTML for 20_bad.ipynb" in out.getvalue()
+
+
+def test_papermill_saves_are_thinned_during_execution_but_the_last_one_is_whole(tmp_path: Path,
+                                                                             monkeypatch) -> None:
+    import papermill.engines
+
+    writes: list[int] = []
+    real = papermill.engines.write_ipynb
+
+    def counting(nb, path):
+        writes.append(sum(1 for c in nb.cells if c.get("outputs")))
+        real(nb, path)
+
+    monkeypatch.setattr(papermill.engines, "write_ipynb", counting)
+    cells = [f"print({i})" for i in range(8)]
+    source = write_notebook(tmp_path / "00_many.ipynb", cells)
+    result = execute_notebook(source, tmp_path / "out.ipynb", {}, cwd=tmp_path)
+    assert result.error is None
+    # papermill alone saves before and after every cell: 2 + 2 × 9 code cells; thinned, a quick notebook is saved at
+    # its start, at its first cell and at its end
+    assert len(writes) <= 4, writes
+    assert writes[-1] == 8  # the last save holds every output
+    outputs = json.loads((tmp_path / "out.ipynb").read_text(encoding="utf-8"))["cells"]
+    assert ["".join(c["outputs"][0]["text"]) for c in outputs[-8:]] == [f"{i}\n" for i in range(8)]

@@ -35,11 +35,12 @@ from mojacheck.expectations import RELEASES
 from mojacheck.fspiop.errors import MojacheckError
 
 DEFAULT_RELEASES = ("13", "14", "17")
-# The suite's provisioning, operator API, golden path, error scenarios, protocol validation, account lookup, FX
-# (absent before 17: the guide shows it arrive) and settlement, and each run's report. Not 30_thirdparty (3PPI
+# The suite's provisioning, operator API, golden path, error scenarios, protocol validation, account lookup,
+# request to pay and bulk (in every release; bulk's helm 13/14 differences are what an upgrade guide should show),
+# FX (absent before 17: the guide shows it arrive) and settlement, and each run's report. Not 30_thirdparty (3PPI
 # changes from v0.1 to v1.0 at helm 14: a different API, not a regression) and not 91_trends (trends over nightly
 # history; the comparison says more about two runs).
-DEFAULT_NOTEBOOKS = ("00", "10", "15", "16", "20", "21", "22", "25", "40", "90")
+DEFAULT_NOTEBOOKS = ("00", "10", "15", "16", "20", "21", "22", "23", "24", "25", "40", "90")
 GUIDE = Path("notebooks") / "upgrade" / "80_upgrade_rehearsal.ipynb"
 EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT = 0, 1, 2
 

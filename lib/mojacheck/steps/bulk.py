@@ -257,7 +257,7 @@ def check_duplicate(s: Session, t: BulkTransfer, first: Callback) -> None:
         resent = s.await_callback(t.payer, "bulkTransfers", t.bulk_id, after=again.mark)
         keys = ("bulkTransferState", "completedTimestamp", "individualTransferResults")
         s.check("the result re-sent is the first one", [first.body.get(k) for k in keys],
-                [resent.body.get(k) for k in keys])
+                [resent.body.get(k) for k in keys], expectation="bulk_duplicate_resend")
 
 
 def check_refused(s: Session, t: BulkTransfer, what: str, code: str, description: str) -> None:
@@ -271,7 +271,8 @@ def check_refused(s: Session, t: BulkTransfer, what: str, code: str, description
         s.check(f"{what}: the payer is told {code} {error_message(code)}", code, cb.error_code, error_code=code,
                 expectation="bulk_validation_callback")
         s.check(f"{what}: the description", description,
-                str(((cb.body or {}).get("errorInformation") or {}).get("errorDescription")))
+                str(((cb.body or {}).get("errorInformation") or {}).get("errorDescription")),
+                expectation="bulk_validation_callback")
     else:
         came = nothing_arrives(s, t.source, "bulkTransfers", t.bulk_id,
                                after=t.mark)

@@ -90,10 +90,12 @@ def ledger(s: Session, fsps: list[str], currency: str) -> dict[str, Decimal]:
 
 @dataclass
 class LedgerGuard:
-    """What a scenario expects its ledgers to read at the end: `before`, plus the moves it declares."""
+    """What a scenario expects its ledgers to read at the end: `before`, plus the moves it declares; `expectation`
+    names the table entry those moves depend on (carried by the checks, so a comparison of two releases pairs them)."""
 
     before: dict[str, Decimal]
     moves: dict[str, Decimal] = field(default_factory=dict)
+    expectation: str | None = None
 
     def expect_move(self, fsp: str, ledger_type: str, currency: str, delta: Decimal) -> None:
         """Declare that `fsp`'s `ledger_type` account in `currency` moves by `delta` (adds to earlier moves)."""
@@ -106,10 +108,11 @@ class LedgerGuard:
 
 
 @contextmanager
-def ledger_unchanged(s: Session, fsps: list[str], currency: str) -> Iterator[LedgerGuard]:
+def ledger_unchanged(s: Session, fsps: list[str], currency: str, *, expectation: str | None = None
+                     ) -> Iterator[LedgerGuard]:
     """Read the FSPs' positions and settlement balances, run the block, then check each reads the same again
-    (or moved by exactly what the block declared with `expect_move`)."""
-    guard = LedgerGuard(ledger(s, fsps, currency))
+    (or moved by exactly what the block declared with `expect_move`, per the table's `expectation` entry)."""
+    guard = LedgerGuard(ledger(s, fsps, currency), expectation=expectation)
     try:
         yield guard
     finally:
@@ -122,7 +125,7 @@ def ledger_unchanged(s: Session, fsps: list[str], currency: str) -> Iterator[Led
         for key, value in wanted.items():
             moved = guard.moves.get(key)
             what = f"moved by exactly {moved}" if moved else "exactly as before"
-            s.check(f"{key} {what}", value, after[key])
+            s.check(f"{key} {what}", value, after[key], expectation=guard.expectation)
 
 
 # -- temporary changes to the hub ----------------------------------------------------------------------------
@@ -228,7 +231,7 @@ def check_state(s: Session, requester: str, transfer_id: str, expected: str, *,
     cb = get_transfer(s, requester, transfer_id)
     check_answer(s, f"GET /transfers as {requester} afterwards", expected, cb, expectation=expectation)
     if cause is not None:
-        s.check("read-back carries the error cause extension", cause, cause_of(cb))
+        s.check("read-back carries the error cause extension", cause, cause_of(cb), expectation=expectation)
     return cb
 
 

@@ -19,38 +19,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mojacheck.fspiop import condition_for, request_headers
+from mojacheck.fspiop.endpoints import FSPIOP_ENDPOINTS
 from mojacheck.hub import HubConfig, create_app
 from mojacheck.server import ServerThread
 
 WAIT_S = 5.0
 CURRENCY = "USD"
-ENDPOINT_TYPES = {
-    "FSPIOP_CALLBACK_URL_PARTIES_GET": "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}",
-    "FSPIOP_CALLBACK_URL_PARTIES_PUT": "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}",
-    "FSPIOP_CALLBACK_URL_PARTIES_PUT_ERROR": "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}/error",
-    "FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_GET": "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}",
-    "FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_PUT": "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}",
-    "FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_PUT_ERROR":
-        "{BASE}/parties/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}/error",
-    "FSPIOP_CALLBACK_URL_PARTICIPANT_PUT": "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}",
-    "FSPIOP_CALLBACK_URL_PARTICIPANT_PUT_ERROR": "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}/error",
-    "FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_PUT":
-        "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}",
-    "FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_PUT_ERROR":
-        "{BASE}/participants/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}/error",
-    "FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT": "{BASE}/participants/{{requestId}}",
-    "FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT_ERROR": "{BASE}/participants/{{requestId}}/error",
-    "FSPIOP_CALLBACK_URL_QUOTES": "{BASE}",
-    "FSPIOP_CALLBACK_URL_TRANSFER_POST": "{BASE}/transfers",
-    "FSPIOP_CALLBACK_URL_TRANSFER_PUT": "{BASE}/transfers/{{transferId}}",
-    "FSPIOP_CALLBACK_URL_TRANSFER_ERROR": "{BASE}/transfers/{{transferId}}/error",
-    "FSPIOP_CALLBACK_URL_TRX_REQ_SERVICE": "{BASE}",
-    "FSPIOP_CALLBACK_URL_AUTHORIZATIONS": "{BASE}",
-    "FSPIOP_CALLBACK_URL_BULK_QUOTES": "{BASE}",
-    "FSPIOP_CALLBACK_URL_BULK_TRANSFER_POST": "{BASE}/bulkTransfers",
-    "FSPIOP_CALLBACK_URL_BULK_TRANSFER_PUT": "{BASE}/bulkTransfers/{{id}}",
-    "FSPIOP_CALLBACK_URL_BULK_TRANSFER_ERROR": "{BASE}/bulkTransfers/{{id}}/error",
-}
 
 
 @dataclass
@@ -179,7 +153,7 @@ def provision_fsp(client: HubClient, receiver_url: str, name: str, *, ndc: str =
                      {"currency": currency, "limit": {"type": "NET_DEBIT_CAP", "value": ndc}, "initialPosition": 0})
     assert r.status_code == 201, r.text
     base = f"{receiver_url}/{name}"
-    for kind, template in ENDPOINT_TYPES.items():
+    for kind, template in FSPIOP_ENDPOINTS.items():
         r = client.admin("POST", f"/participants/{name}/endpoints", {"type": kind,
                                                                      "value": template.replace("{BASE}", base)})
         assert r.status_code == 201, r.text

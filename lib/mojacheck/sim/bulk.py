@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +28,7 @@ from mojacheck.sim.config import SimConfig
 from mojacheck.sim.inbox import utc_now_iso
 from mojacheck.sim.payee import Incoming, Payee, Reply, reply_for
 from mojacheck.sim.state import Rule, RuleBook
+from mojacheck.sim.tasks import RoleTasks
 
 log = logging.getLogger(__name__)
 
@@ -46,33 +46,19 @@ class BulkPayee:
         self.payee = payee  # sends the answers and records them, as for single quotes and transfers
         self.rules = rules
         self.quotes: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = RoleTasks("bulk payee")
 
     def handle(self, inc: Incoming) -> None:
         parts = inc.path.split("?", 1)[0].strip("/").split("/")
         if inc.method == "POST" and parts == ["bulkQuotes"]:
-            self._spawn(self._quote(inc))
+            self._tasks.spawn(self._quote(inc))
         elif inc.method == "GET" and parts[0] == "bulkQuotes" and len(parts) == 2:
-            self._spawn(self._quote_again(inc, parts[1]))
+            self._tasks.spawn(self._quote_again(inc, parts[1]))
         elif inc.method == "POST" and parts == ["bulkTransfers"]:
-            self._spawn(self._transfer(inc))
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(self._guard(coro))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _guard(coro: Coroutine[Any, Any, None]) -> None:
-        try:
-            await coro
-        except Exception:
-            log.exception("simulator bulk payee task failed")
+            self._tasks.spawn(self._transfer(inc))
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.aclose()
 
     def _rules(self, fsp: str, resource: str, bulk_id: str) -> tuple[Rule | None, dict[str, Rule]]:
         """The rule for the whole bulk, and the rules naming single items (by item id)."""

@@ -19,7 +19,6 @@ import asyncio
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -31,6 +30,7 @@ from mojacheck.sim.config import SimConfig
 from mojacheck.sim.inbox import utc_now_iso
 from mojacheck.sim.payee import Incoming, Payee, reply_for
 from mojacheck.sim.state import ControlError, Rule, RuleBook
+from mojacheck.sim.tasks import RoleTasks
 
 log = logging.getLogger(__name__)
 
@@ -78,35 +78,21 @@ class Fxp:
         self.rates: dict[tuple[str, str, str], Rate] = {}
         self.quoted: OrderedDict[tuple[str, str], Quoted] = OrderedDict()  # (fsp, condition)
         self.answers: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()  # (fsp, conversionRequestId)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = RoleTasks("FXP")
 
     # ------------------------------------------------------------ dispatch
 
     def handle(self, inc: Incoming) -> None:
         segments = inc.path.split("?", 1)[0].strip("/").split("/")
         if inc.method == "POST" and segments == ["fxQuotes"]:
-            self._spawn(self._quote(inc))
+            self._tasks.spawn(self._quote(inc))
         elif inc.method == "GET" and inc.resource == "fxQuotes" and len(segments) == 2:
-            self._spawn(self._quote_again(inc, segments[1]))
+            self._tasks.spawn(self._quote_again(inc, segments[1]))
         elif inc.method == "POST" and segments == ["fxTransfers"]:
-            self._spawn(self._transfer(inc))
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(self._guard(coro))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _guard(coro: Coroutine[Any, Any, None]) -> None:
-        try:
-            await coro
-        except Exception:
-            log.exception("simulator FXP task failed")
+            self._tasks.spawn(self._transfer(inc))
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.aclose()
 
     @staticmethod
     async def _prelude(rule: Rule | None) -> bool:

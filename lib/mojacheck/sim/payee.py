@@ -12,7 +12,7 @@ import logging
 import re
 import secrets
 from collections import OrderedDict
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -35,6 +35,7 @@ from mojacheck.server.jsonutil import dumps
 from mojacheck.sim.config import SimConfig
 from mojacheck.sim.inbox import Inbox, utc_now_iso
 from mojacheck.sim.state import PartyStore, Rule, RuleBook
+from mojacheck.sim.tasks import RoleTasks
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class Payee:
         self.delivery = delivery
         # (fsp, quoteId) → the PUT /quotes body sent, for GET /quotes/{ID}; bounded for soak runs.
         self.quotes: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = RoleTasks("payee")
 
     # ------------------------------------------------------------ dispatch
 
@@ -115,30 +116,16 @@ class Payee:
         """Start the payee's answer to ``inc`` if it is a request a payee answers."""
         segments = inc.path.split("?", 1)[0].strip("/").split("/")
         if inc.method == "GET" and inc.resource == "parties" and len(segments) in (3, 4):
-            self._spawn(self._parties(inc, segments[1:]))
+            self._tasks.spawn(self._parties(inc, segments[1:]))
         elif inc.method == "POST" and segments == ["quotes"]:
-            self._spawn(self._quote(inc))
+            self._tasks.spawn(self._quote(inc))
         elif inc.method == "GET" and inc.resource == "quotes" and len(segments) == 2:
-            self._spawn(self._quote_again(inc, segments[1]))
+            self._tasks.spawn(self._quote_again(inc, segments[1]))
         elif inc.method == "POST" and segments == ["transfers"]:
-            self._spawn(self._transfer(inc))
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(self._guard(coro))
-        self._tasks.add(task)  # keep a reference: the loop holds tasks only weakly
-        task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _guard(coro: Coroutine[Any, Any, None]) -> None:
-        try:
-            await coro
-        except Exception:  # a bug in one answer must not kill the server; it is logged with its traceback
-            log.exception("simulator payee task failed")
+            self._tasks.spawn(self._transfer(inc))
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.aclose()
         await self.delivery.aclose()
 
     # ------------------------------------------------------------ sending

@@ -25,7 +25,6 @@ import asyncio
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +39,7 @@ from mojacheck.server.jsonutil import JsonBodyError, json_response, loads
 from mojacheck.sim.conversation import Conversations
 from mojacheck.sim.payee import Incoming, Payee, reply_for
 from mojacheck.sim.state import Rule, RuleBook
+from mojacheck.sim.tasks import RoleTasks
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class RequestToPay:
         # Bounded like the payee's quote memory, for soak runs.
         self.requests: OrderedDict[tuple[str, str], Request] = OrderedDict()
         self.asked: OrderedDict[tuple[str, str], int] = OrderedDict()  # GET /authorizations seen by the device
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = RoleTasks("request-to-pay")
 
     # ------------------------------------------------------------ dispatch
     def handle(self, inc: Incoming) -> None:
@@ -101,28 +101,14 @@ class RequestToPay:
             return
         parts = inc.path.split("?", 1)[0].strip("/").split("/")
         if inc.method == "POST" and parts == ["transactionRequests"]:
-            self._spawn(self._pay(inc))
+            self._tasks.spawn(self._pay(inc))
         elif inc.method == "GET" and parts[0] == "transactionRequests" and len(parts) == 2:
-            self._spawn(self._state(inc, parts[1]))
+            self._tasks.spawn(self._state(inc, parts[1]))
         elif inc.method == "GET" and parts[0] == "authorizations" and len(parts) == 2:
-            self._spawn(self._enter_otp(inc, parts[1]))
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(self._guard(coro))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _guard(coro: Coroutine[Any, Any, None]) -> None:
-        try:
-            await coro
-        except Exception:
-            log.exception("simulator request-to-pay task failed")
+            self._tasks.spawn(self._enter_otp(inc, parts[1]))
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.aclose()
 
     def view(self, fsp: str, request_id: str) -> dict[str, Any] | None:
         found = self.requests.get((fsp, request_id))

@@ -37,6 +37,7 @@ from mojacheck.sim.config import SimConfig
 from mojacheck.sim.inbox import Inbox
 from mojacheck.sim.payee import Incoming
 from mojacheck.sim.state import Rule, RuleBook
+from mojacheck.sim.tasks import RoleTasks
 from mojacheck.sim.thirdparty import dfsp, pisp
 from mojacheck.sim.thirdparty.state import TP_VERSION, WAIT_S, Dfsp, Pisp
 
@@ -66,7 +67,7 @@ class ThirdParty:
         self.dfsps: dict[str, Dfsp] = {}
         self.pisps: dict[str, Pisp] = {}
         self._waiters: list[Waiter] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = RoleTasks("3PPI")
 
     def dfsp(self, fsp: str) -> Dfsp:
         return self.dfsps.setdefault(fsp, Dfsp())
@@ -99,21 +100,10 @@ class ThirdParty:
             self.spawn(handler)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(self._guard(coro))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _guard(coro: Coroutine[Any, Any, None]) -> None:
-        try:
-            await coro
-        except Exception:
-            log.exception("simulator 3PPI task failed")
+        self._tasks.spawn(coro)
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.aclose()
 
     def expect(self, fsp: str, method: str, path: str, *, source: str | None = None) -> asyncio.Future[Incoming]:
         """A future for the delivery to ``fsp`` of ``method path`` (or its /error); register before sending."""

@@ -16,7 +16,6 @@ future_timestamp (whole: ``completedTimestamp`` 10 s ahead), no_answer, delay.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
@@ -27,7 +26,7 @@ from mojacheck.fspiop.errors import FspiopError
 from mojacheck.sim.config import SimConfig
 from mojacheck.sim.inbox import utc_now_iso
 from mojacheck.sim.payee import Incoming, Payee, Reply, reply_for
-from mojacheck.sim.state import Rule, RuleBook
+from mojacheck.sim.state import Rule, RuleBook, answer_after
 from mojacheck.sim.tasks import RoleTasks
 
 log = logging.getLogger(__name__)
@@ -67,21 +66,12 @@ class BulkPayee:
                     if r.resource == resource and r.fsp in (None, fsp) and r.match_id and r.match_id != bulk_id}
         return whole, per_item
 
-    async def _prelude(self, rule: Rule | None) -> bool:
-        if rule is None:
-            return True
-        if rule.behaviour == "no_answer":
-            return False
-        if rule.delay_ms:
-            await asyncio.sleep(rule.delay_ms / 1000)
-        return True
-
     # ------------------------------------------------------------ bulk quotes
     async def _quote(self, inc: Incoming) -> None:
         body = inc.body if isinstance(inc.body, dict) else {}
         bulk_id, reply = str(body.get("bulkQuoteId", "")), reply_for(inc)
         whole, per_item = self._rules(inc.fsp, "bulkQuotes", bulk_id)
-        if not await self._prelude(whole):
+        if not await answer_after(whole):
             return
         path = f"/bulkQuotes/{bulk_id}"
         if whole is not None and whole.behaviour == "reject":
@@ -127,7 +117,7 @@ class BulkPayee:
         body = inc.body if isinstance(inc.body, dict) else {}
         bulk_id, reply = str(body.get("bulkTransferId", "")), reply_for(inc)
         whole, per_item = self._rules(inc.fsp, "bulkTransfers", bulk_id)
-        if not await self._prelude(whole):
+        if not await answer_after(whole):
             return
         path = f"/bulkTransfers/{bulk_id}"
         behaviour = "normal" if whole is None else whole.behaviour

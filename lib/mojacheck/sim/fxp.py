@@ -15,7 +15,6 @@ currency pair, and ``POST /fxTransfers`` with the fulfilment of the condition it
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections import OrderedDict
@@ -29,7 +28,7 @@ from mojacheck.fspiop.fx import convert, money_text
 from mojacheck.sim.config import SimConfig
 from mojacheck.sim.inbox import utc_now_iso
 from mojacheck.sim.payee import Incoming, Payee, reply_for
-from mojacheck.sim.state import ControlError, Rule, RuleBook
+from mojacheck.sim.state import ControlError, RuleBook, answer_after
 from mojacheck.sim.tasks import RoleTasks
 
 log = logging.getLogger(__name__)
@@ -94,15 +93,6 @@ class Fxp:
     async def aclose(self) -> None:
         await self._tasks.aclose()
 
-    @staticmethod
-    async def _prelude(rule: Rule | None) -> bool:
-        """Apply the rule's silence or delay; False means: do not answer at all."""
-        if rule is not None and rule.behaviour == "no_answer":
-            return False
-        if rule is not None and rule.delay_ms:
-            await asyncio.sleep(rule.delay_ms / 1000)  # lateness is the behaviour under test
-        return True
-
     def _remember(self, store: OrderedDict[Any, Any], key: Any, value: Any) -> None:
         store[key] = value
         while len(store) > _MEMORY:
@@ -119,7 +109,7 @@ class Fxp:
             return
         ids = tuple(str(v) for v in (quote_id, terms.get("conversionId"), terms.get("determiningTransferId")) if v)
         rule = self.rules.find(inc.fsp, "fxQuotes", ids=ids)
-        if not await self._prelude(rule):
+        if not await answer_after(rule):
             return
         path = f"/fxQuotes/{quote_id}"
         if rule is not None and rule.behaviour == "reject":
@@ -179,7 +169,7 @@ class Fxp:
             return
         ids = tuple(str(v) for v in (commit_request_id, body.get("determiningTransferId")) if v)
         rule = self.rules.find(inc.fsp, "fxTransfers", ids=ids)
-        if not await self._prelude(rule):
+        if not await answer_after(rule):
             return
         path = f"/fxTransfers/{commit_request_id}"
         behaviour = "normal" if rule is None else rule.behaviour

@@ -7,7 +7,6 @@ together with the hub's status, so evidence shows both sides.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
@@ -34,7 +33,7 @@ from mojacheck.server.delivery import Delivery, DeliveryResult
 from mojacheck.server.jsonutil import dumps
 from mojacheck.sim.config import SimConfig
 from mojacheck.sim.inbox import Inbox, utc_now_iso
-from mojacheck.sim.state import PartyStore, Rule, RuleBook
+from mojacheck.sim.state import PartyStore, RuleBook, answer_after
 from mojacheck.sim.tasks import RoleTasks
 
 log = logging.getLogger(__name__)
@@ -184,16 +183,6 @@ class Payee:
     async def send_error(self, reply: Reply, path: str, code: str, detail: str | None = None) -> None:
         await self.send(reply, "PUT", f"{path}/error", error_body(code, detail))
 
-    async def _prelude(self, rule: Rule | None) -> bool:
-        """Apply the rule's silence or delay; False means: do not answer at all."""
-        if rule is None:
-            return True
-        if rule.behaviour == "no_answer":
-            return False
-        if rule.delay_ms:
-            await asyncio.sleep(rule.delay_ms / 1000)  # the behaviour under test is lateness itself
-        return True
-
     # ------------------------------------------------------------ parties
 
     async def _parties(self, inc: Incoming, parts: list[str]) -> None:
@@ -201,7 +190,7 @@ class Payee:
         sub_id = parts[2] if len(parts) == 3 else None
         reply = reply_for(inc)
         rule = self.rules.find(inc.fsp, "parties", ids=("/".join(parts), ident), party=ident)
-        if not await self._prelude(rule):
+        if not await answer_after(rule):
             return
         path = "/parties/" + "/".join(parts)
         if rule is not None and rule.behaviour == "reject":
@@ -227,7 +216,7 @@ class Payee:
             return
         ids = tuple(str(v) for v in (quote_id, request.get("transactionId")) if v)
         rule = self.rules.find(inc.fsp, "quotes", ids=ids, party=_payee_identifier(request))
-        if not await self._prelude(rule):
+        if not await answer_after(rule):
             return
         path = f"/quotes/{quote_id}"
         if rule is not None and rule.behaviour == "reject":
@@ -277,7 +266,7 @@ class Payee:
         transaction, problem = self._decode(body)
         ids = tuple(str(v) for v in (transfer_id, transaction.get("quoteId"), transaction.get("transactionId")) if v)
         rule = self.rules.find(inc.fsp, "transfers", ids=ids, party=_payee_identifier(transaction))
-        if not await self._prelude(rule):
+        if not await answer_after(rule):
             return
         path = f"/transfers/{transfer_id}"
         behaviour = "normal" if rule is None else rule.behaviour

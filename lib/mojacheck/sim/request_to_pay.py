@@ -21,7 +21,6 @@ Roles, by what an FSP receives:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from collections import OrderedDict
@@ -38,7 +37,7 @@ from mojacheck.fspiop import error_body, new_id
 from mojacheck.server.jsonutil import JsonBodyError, json_response, loads
 from mojacheck.sim.conversation import Conversations
 from mojacheck.sim.payee import Incoming, Payee, reply_for
-from mojacheck.sim.state import Rule, RuleBook
+from mojacheck.sim.state import Rule, RuleBook, answer_after
 from mojacheck.sim.tasks import RoleTasks
 
 log = logging.getLogger(__name__)
@@ -114,15 +113,6 @@ class RequestToPay:
         found = self.requests.get((fsp, request_id))
         return None if found is None else found.to_json()
 
-    async def _prelude(self, rule: Rule | None) -> bool:
-        if rule is None:
-            return True
-        if rule.behaviour == "no_answer":
-            return False
-        if rule.delay_ms:
-            await asyncio.sleep(rule.delay_ms / 1000)
-        return True
-
     # ------------------------------------------------------------ payee FSP initiating
     async def initiate(self, fsp: str, body: dict[str, Any]) -> dict[str, Any]:
         """``fsp`` (the payee) sends ``POST /transactionRequests`` to the payer FSP named in ``payer.fspId``."""
@@ -146,7 +136,7 @@ class RequestToPay:
         _bound(self.requests)
         payer_id = str((body.get("payer") or {}).get("partyIdentifier", ""))
         rule = self.rules.find(inc.fsp, "transactionRequests", ids=(ident,), party=payer_id)
-        if not await self._prelude(rule):
+        if not await answer_after(rule):
             return
         path = f"/transactionRequests/{ident}"
         if (rule is not None and rule.behaviour in ("reject", "error")) or _expired(body.get("expiration")):
@@ -252,7 +242,7 @@ class RequestToPay:
     # ------------------------------------------------------------ payee FSP's device
     async def _enter_otp(self, inc: Incoming, ident: str) -> None:
         rule = self.rules.find(inc.fsp, "otp", ids=(ident,))
-        if not await self._prelude(rule):
+        if not await answer_after(rule):
             return
         count = self.asked[(inc.fsp, ident)] = self.asked.get((inc.fsp, ident), 0) + 1
         _bound(self.asked)

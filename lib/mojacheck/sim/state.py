@@ -19,6 +19,7 @@ with a message a notebook author can act on.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 import re
@@ -260,3 +261,15 @@ class RuleBook:
             if rule.applies(fsp, resource, ids, party):
                 return rule
         return None
+
+
+async def answer_after(rule: Rule | None) -> bool:
+    """Apply a role's rule before it answers: False for silence (do not answer at all), after sleeping the rule's
+    delay otherwise (the behaviour under test is lateness itself)."""
+    if rule is None:
+        return True
+    if rule.behaviour == "no_answer":
+        return False
+    if rule.delay_ms:
+        await asyncio.sleep(rule.delay_ms / 1000)
+    return True

@@ -157,3 +157,5 @@ def test_the_load_notebook_runs_only_when_named() -> None:
     assert "50_load" not in [p.stem for p in find_notebooks(notebooks)]
     assert [p.stem for p in find_notebooks(notebooks, "50*")] == ["50_load"]
     assert "50_load" in [p.stem for p in find_notebooks(notebooks, "*load*")]
+    assert "50_load" not in [p.stem for p in find_notebooks(notebooks, "[0-9]*")]  # a suite run, however spelt
+    assert "50_load" not in [p.stem for p in find_notebooks(notebooks, "[2-5]*")]

@@ -74,14 +74,16 @@ def find_notebooks(notebooks_dir: Path, pattern: str = "*") -> list[Path]:
     """`NN_*.ipynb` in run order; `pattern` matches the file name or its stem (`20_*`, `*golden*`).
 
     A notebook whose metadata says ``"mojacheck": {"on_demand": true}`` (the load test: minutes of load, not a
-    regression check) is left out of the whole suite (`*`, the default) and runs only when a pattern names it
-    (`--notebooks '50*'`)."""
+    regression check) runs only when the pattern names on-demand notebooks alone (`--notebooks '50*'`,
+    `'*load*'`); a pattern that also matches regression notebooks (`*`, the default, or `'[0-9]*'`) is a suite run
+    and leaves it out."""
     found = [
         p.resolve() for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb")
         if NOTEBOOK_NAME.match(p.name) and (fnmatch(p.name, pattern) or fnmatch(p.stem, pattern))
-        and (pattern != "*" or not on_demand(p))
     ]
-    return sorted(found, key=lambda p: p.name)
+    demanded = [p for p in found if on_demand(p)]
+    chosen = found if len(demanded) == len(found) else [p for p in found if p not in demanded]
+    return sorted(chosen, key=lambda p: p.name)
 
 
 def on_demand(notebook: Path) -> bool:

@@ -11,39 +11,18 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-import yaml
+from local_params import write_params
 
 pytestmark = pytest.mark.heavy
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "examples" / "airflow"
 DAY = "2026-11-28"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _write_params(project: Path, env: str, **changes: object) -> None:
-    data = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
-    hub, sim = _free_port(), _free_port()
-    url = f"http://127.0.0.1:{hub}"
-    data["hub"].update(port=hub, db=str(project / "outputs" / env / "hub.sqlite3"))
-    data["sim"].update(port=sim, url=f"http://127.0.0.1:{sim}", public_url=f"http://127.0.0.1:{sim}")
-    data["services"] = {"als": url, "als_admin": f"{url}/als-admin", "quoting": url, "ml_api_adapter": url,
-                        "central_ledger_admin": f"{url}/admin", "central_settlement": f"{url}/settlement/v2",
-                        "thirdparty": url}
-    data["provisioning"]["oracle_endpoint"] = f"{url}/oracle"
-    data.update(changes)
-    (project / "params" / f"{env}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +35,9 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], P
     project = tmp / "project"
     (project / "params").mkdir(parents=True)
     (project / "notebooks").symlink_to(ROOT / "notebooks")
-    _write_params(project, "af-pass")
-    _write_params(project, "af-fail", currencies=["USD", "ZZZ"])
-    _write_params(project, "af-upgrade")
+    write_params(project, "af-pass")
+    write_params(project, "af-fail", currencies=["USD", "ZZZ"])
+    write_params(project, "af-upgrade")
     env = {**os.environ, "AIRFLOW_HOME": str(tmp / "home"), "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "MOJACHECK_ROOT": str(project),
            "MOJACHECK_ENVS": "af-pass,af-fail", "MOJACHECK_RUN_ARGS": "--notebooks 20_p2p_golden_path",

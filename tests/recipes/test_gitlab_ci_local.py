@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from urllib.parse import unquote
 
 import pytest
 import yaml
+from local_params import on_free_ports
 
 pytestmark = pytest.mark.heavy
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,24 +47,10 @@ nightly:ci-down:
 OUTCOME = re.compile(r"^(\S+)\s+finished in [\d.]+ \w+(?:\s+((?:FAIL|WARN) \d+))?\s*$", re.M)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _params(project: Path) -> None:
     """Three environments from params/local.yaml: own ports and database; one hub that cannot provision a second
     currency (a failing check, exit 1); one with no hub at all (exit 2)."""
-    base = yaml.safe_load((project / "params" / "local.yaml").read_text())
-    hub, sim = _free_port(), _free_port()
-    url = f"http://127.0.0.1:{hub}"
-    base["hub"].update(port=hub)
-    base["sim"].update(port=sim, url=f"http://127.0.0.1:{sim}", public_url=f"http://127.0.0.1:{sim}")
-    base["services"] = {"als": url, "als_admin": f"{url}/als-admin", "quoting": url, "ml_api_adapter": url,
-                        "central_ledger_admin": f"{url}/admin", "central_settlement": f"{url}/settlement/v2",
-                        "thirdparty": url}
-    base["provisioning"]["oracle_endpoint"] = f"{url}/oracle"
+    base = on_free_ports(yaml.safe_load((project / "params" / "local.yaml").read_text()))
     for env, change in (("ci-pass", {}), ("ci-fail", {"currencies": ["USD", "ZZZ"]}),
                         ("ci-down", {"hub": {**base["hub"], "embedded": False},
                                      "sim": {**base["sim"], "embedded": False}})):

@@ -10,12 +10,10 @@ import io
 import json
 import os
 import shutil
-import socket
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
+from local_params import write_params
 
 from mojacheck.cli import main as cli_main
 from mojacheck.runner import RunOptions, run
@@ -29,33 +27,13 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 SHOT = ROOT / "outputs" / "publish-index.png"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _params(project: Path, env: str, **changes: Any) -> None:
-    data = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
-    hub, sim = _free_port(), _free_port()
-    url = f"http://127.0.0.1:{hub}"
-    data["hub"].update(port=hub, db=str(project / "outputs" / env / "hub.sqlite3"))
-    data["sim"].update(port=sim, url=f"http://127.0.0.1:{sim}", public_url=f"http://127.0.0.1:{sim}")
-    data["services"] = {"als": url, "als_admin": f"{url}/als-admin", "quoting": url, "ml_api_adapter": url,
-                        "central_ledger_admin": f"{url}/admin", "central_settlement": f"{url}/settlement/v2",
-                        "thirdparty": url}
-    data["provisioning"]["oracle_endpoint"] = f"{url}/oracle"
-    data.update(changes)
-    (project / "params" / f"{env}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two runs of `dev` and one of `staging` (whose hub cannot quote its second currency: a failed verdict)."""
     project = tmp_path_factory.mktemp("site") / "project"
     (project / "params").mkdir(parents=True)
-    _params(project, "dev")
-    _params(project, "staging", currencies=["USD", "ZZZ"])
+    write_params(project, "dev")
+    write_params(project, "staging", currencies=["USD", "ZZZ"])
     for env, notebooks in (("dev", "[09]*"), ("dev", "[09]*"), ("staging", "[29]*")):
         result = run(RunOptions(env=env, notebooks=notebooks, root=project, notebooks_dir=ROOT / "notebooks",
                                 output_root=project / "outputs", stderr=io.StringIO()))
